@@ -1,0 +1,1 @@
+"""Alembic migrations: the only place where yuqing's DDL lives."""
