@@ -101,7 +101,10 @@ class Settings(BaseSettings):
     analysis_batch_size: int = Field(default=500, ge=1)
     alerts_interval_seconds: int = Field(default=30, ge=1)
     mail_interval_seconds: int = Field(default=15, ge=1)
-    scheduler_lock_seconds: int = Field(default=60, ge=5)
+    scheduler_lock_seconds: int = Field(default=60, ge=2)
+    weekly_report_cron: str = "30 8 * * mon"  # crontab fields: minute hour day month day_of_week
+    daily_brief_cron: str = "0 8 * * *"
+    daily_brief_enabled: bool = True
     sentiment_model_path: Path | None = None  # empty: the model shipped in analysis/models
 
     @classmethod

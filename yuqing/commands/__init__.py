@@ -13,11 +13,13 @@ from yuqing.commands import (
     dashboard_cmd,
     demo_cmd,
     reports_cmd,
+    run_cmd,
     system_cmd,
 )
 
 ALL_AREAS: list[Callable[[typer.Typer], None]] = [
     system_cmd.register,
+    run_cmd.register,
     demo_cmd.register,
     crawl_cmd.register,
     analysis_cmd.register,
