@@ -33,16 +33,16 @@ def sync_reference_data(session: Session, config: AppConfig, clock: Clock) -> di
     configured = set()
     for src in config.sources.sources:
         configured.add(src.key)
-        row = sources.get(src.key)
-        if row is None:
-            row = Source(key=src.key, name=src.name, kind=src.kind, created_at=now, state={})
-            session.add(row)
-        row.name = src.name
-        row.kind = src.kind
-        row.url = src.url or (src.news.feed_url if src.news else None)
-        row.enabled = src.enabled
-    for key, row in sources.items():
+        source = sources.get(src.key)
+        if source is None:
+            source = Source(key=src.key, name=src.name, kind=src.kind, created_at=now, state={})
+            session.add(source)
+        source.name = src.name
+        source.kind = src.kind
+        source.url = src.url or (src.news.feed_url if src.news else None)
+        source.enabled = src.enabled
+    for key, stale in sources.items():
         if key not in configured:
-            row.enabled = False
+            stale.enabled = False
     session.flush()
     return {"departments": len(config.departments.departments), "sources": len(configured)}

@@ -42,7 +42,7 @@ UTCDateTime = DateTime(timezone=True)
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}  # noqa: RUF012
 
 
 # --- item and source vocabulary -------------------------------------------------------------------
@@ -232,7 +232,9 @@ class ItemAnalysis(Base):
     scheme_hits: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [{"scheme":..,"terms":[..]}]
     risk_score: Mapped[float] = mapped_column(Float, default=0.0)
     risk_level: Mapped[int] = mapped_column(Integer, default=0)
-    risk_factors: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [{"factor":..,"points":..,"text":..}]
+    risk_factors: Mapped[list[Any]] = mapped_column(
+        JSON, default=list
+    )  # [{"factor":..,"points":..,"text":..}]
     title_masked: Mapped[str] = mapped_column(String(500), default="")
     content_masked: Mapped[str] = mapped_column(Text, default="")
     model_version: Mapped[str] = mapped_column(String(64))

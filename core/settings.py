@@ -17,7 +17,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from core.errors import ConfigError, ConfigProblem
@@ -48,7 +56,7 @@ TOPIC_CLASSES = (
 class StrictModel(BaseModel):
     """Base of every config model: unknown keys are errors, values are immutable once loaded."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_by_name=True, validate_by_alias=True)
 
 
 # --- settings (settings.toml + environment) ------------------------------------------------------------
@@ -205,7 +213,7 @@ class BoardListConfig(StrictModel):
 
 
 class BoardConfig(StrictModel):
-    list: BoardListConfig
+    listing: BoardListConfig = Field(alias="list")  # `list:` in YAML
     fields: dict[str, FieldSelector]
     status_replied: list[str] = ["已回复", "已办结", "已答复"]
     encoding: str = "auto"  # auto | utf-8 | gbk | gb18030
@@ -261,14 +269,14 @@ class FileImportConfig(StrictModel):
 
 class NewsConfig(StrictModel):
     feed_url: str | None = None
-    list: BoardListConfig | None = None
+    listing: BoardListConfig | None = Field(default=None, alias="list")
     media: str | None = None
     extract: Literal["trafilatura", "selectors"] = "trafilatura"
     fields: dict[str, FieldSelector] = {}
 
     @model_validator(mode="after")
     def _feed_or_list(self) -> NewsConfig:
-        if not self.feed_url and not self.list:
+        if not self.feed_url and not self.listing:
             raise ValueError("needs feed_url or list")
         return self
 
@@ -442,7 +450,17 @@ class SchemesFile(StrictModel):
 class EscalationStep(StrictModel):
     role: str  # e.g. 值班员
     recipients: list[str]  # e-mail addresses
-    timeouts_minutes: dict[str, float]  # per level name (I, II, III, IV): minutes before moving on
+    # per level name (I, II, III, IV): minutes before moving on; a level left out stops at this step
+    timeouts_minutes: dict[str, float]
+
+    @field_validator("recipients")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("a step needs at least one recipient")
+        for address in value:
+            _check_address(address)
+        return value
 
     @field_validator("timeouts_minutes")
     @classmethod
@@ -460,6 +478,7 @@ class AlertRule(StrictModel):
     min_level: str = "IV"
     level: str | None = None  # fixed level for rules that have no risk level of their own
     enabled: bool = True
+    timer_state: Literal["warning", "overdue"] = "overdue"  # timer rules: fire at 黄灯 or at 红灯
 
     @field_validator("min_level", "level")
     @classmethod
@@ -489,6 +508,25 @@ class LeaderSubscription(StrictModel):
     immediate_levels: list[str] = ["I", "II"]  # others go into the digest
     digest: bool = True
 
+    @field_validator("email")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        _check_address(value)
+        return value
+
+    @field_validator("immediate_levels")
+    @classmethod
+    def _levels(cls, value: list[str]) -> list[str]:
+        for name in value:
+            Level.parse(name)
+        return value
+
+
+def _check_address(address: str) -> None:
+    local, _, domain = address.partition("@")
+    if not local or not domain or " " in address:
+        raise ValueError(f"{address!r} is not an e-mail address")
+
 
 class AlertsFile(StrictModel):
     rules: list[AlertRule]
@@ -500,6 +538,8 @@ class AlertsFile(StrictModel):
     leaders: list[LeaderSubscription] = []
     digest_cron: str = "0 8 * * *"
     source_silent_level: str = "IV"
+    # evidence (event activity, bursts, scheme hits) older than this never opens a new alert
+    lookback_hours: float = Field(default=48, gt=0)
 
     @field_validator("escalation")
     @classmethod
@@ -513,6 +553,9 @@ class AlertsFile(StrictModel):
 
 
 class TimerRule(StrictModel):
+    """One response limit. Items get the first rule (in file order) that fits their kind and request type;
+    events get every rule at or below their level, but only the first of each `group`."""
+
     name: str = Field(pattern=r"^[a-z0-9_]+$")
     applies_to: Literal["hotline", "board", "event"]
     request_types: list[str] = []  # empty: every request type
@@ -521,6 +564,26 @@ class TimerRule(StrictModel):
     amount: float = Field(gt=0)
     max_extension: float = Field(default=0, ge=0)  # in the same unit; e.g. up to 15 working days in all
     warn_at_share: float | None = Field(default=None, gt=0, lt=1)
+    group: str | None = None  # event rules sharing a group: the first that applies wins (e.g. 24 h for I)
+    label: str = ""  # shown to people, e.g. 首次权威信息发布
+
+    @field_validator("min_level")
+    @classmethod
+    def _level(cls, value: str | None) -> str | None:
+        if value is not None:
+            Level.parse(value)
+        return value
+
+    @model_validator(mode="after")
+    def _fits_kind(self) -> TimerRule:
+        if self.applies_to == "event":
+            if self.request_types:
+                raise ValueError("request_types only apply to hotline and board rules")
+            if self.min_level is None:
+                raise ValueError("an event rule needs min_level")
+        elif self.min_level is not None:
+            raise ValueError("min_level only applies to event rules")
+        return self
 
 
 class WorkingHours(StrictModel):
@@ -535,6 +598,10 @@ class TimersFile(StrictModel):
     warn_at_share: float = Field(default=0.8, gt=0, lt=1)
     remind_every_hours: float = Field(default=24, gt=0)
     pause_states: list[str] = ["待补充材料", "挂起"]
+    # items published longer ago than this when first seen get no timer (a backfill is history, not work)
+    max_age_days: float = Field(default=14, gt=0)
+    # events whose last activity is older than this get no new timer
+    event_lookback_hours: float = Field(default=48, gt=0)
     rules: list[TimerRule]
 
 
@@ -551,14 +618,6 @@ class DepartmentConfig(StrictModel):
 
 class DepartmentsFile(StrictModel):
     departments: list[DepartmentConfig]
-
-    @model_validator(mode="after")
-    def _parents(self) -> DepartmentsFile:
-        codes = {d.code for d in self.departments}
-        for dept in self.departments:
-            if dept.parent and dept.parent not in codes:
-                raise ValueError(f"department {dept.code!r} names unknown parent {dept.parent!r}")
-        return self
 
 
 # --- loading ---------------------------------------------------------------------------------------------
@@ -680,7 +739,9 @@ def load_config(overrides: Mapping[str, Any] | None = None, *, settings: Setting
         except ConfigError as exc:
             problems.extend(exc.problems)
             settings = None
-    config_dir = settings.config_dir if settings else Path((overrides or {}).get("config_dir") or default_config_dir())
+    config_dir = (
+        settings.config_dir if settings else Path((overrides or {}).get("config_dir") or default_config_dir())
+    )
     loaded: dict[str, Any] = {}
     for filename, model in YAML_FILES.items():
         path = config_dir / filename
@@ -691,7 +752,9 @@ def load_config(overrides: Mapping[str, Any] | None = None, *, settings: Setting
         if data is None:
             data = {}
         if not isinstance(data, dict):
-            problems.append(ConfigProblem(str(path), "", "the file must hold a mapping of keys at the top level"))
+            problems.append(
+                ConfigProblem(str(path), "", "the file must hold a mapping of keys at the top level")
+            )
             continue
         try:
             loaded[filename] = model.model_validate(data)
@@ -719,10 +782,28 @@ def _cross_checks(config_dir: Path, loaded: dict[str, Any]) -> list[ConfigProble
     names = [r.name for r in timers.rules]
     for i, name in enumerate(names):
         if names.index(name) != i:
-            problems.append(ConfigProblem(str(config_dir / "timers.yaml"), f"rules[{i}:{name}]", "duplicate rule name"))
+            problems.append(
+                ConfigProblem(str(config_dir / "timers.yaml"), f"rules[{i}:{name}]", "duplicate rule name")
+            )
+    departments: DepartmentsFile = loaded["departments.yaml"]
+    codes = [d.code for d in departments.departments]
+    for i, dept in enumerate(departments.departments):
+        where = f"departments[{i}:{dept.code}]"
+        if codes.index(dept.code) != i:
+            problems.append(
+                ConfigProblem(str(config_dir / "departments.yaml"), where + ".code", "duplicate code")
+            )
+        if dept.parent and dept.parent not in codes:
+            problems.append(
+                ConfigProblem(
+                    str(config_dir / "departments.yaml"), where + ".parent", f"unknown parent {dept.parent!r}"
+                )
+            )
     alerts: AlertsFile = loaded["alerts.yaml"]
     rule_names = [r.name for r in alerts.rules]
     for i, name in enumerate(rule_names):
         if rule_names.index(name) != i:
-            problems.append(ConfigProblem(str(config_dir / "alerts.yaml"), f"rules[{i}:{name}]", "duplicate rule name"))
+            problems.append(
+                ConfigProblem(str(config_dir / "alerts.yaml"), f"rules[{i}:{name}]", "duplicate rule name")
+            )
     return problems

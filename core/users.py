@@ -57,13 +57,21 @@ def create_user(
     session.add(user)
     session.flush()
     session.add(
-        AuditLog(at=now, actor=actor, action="user.create", object_type="user", object_id=str(user.id),
-                 detail={"username": username, "role": role})
+        AuditLog(
+            at=now,
+            actor=actor,
+            action="user.create",
+            object_type="user",
+            object_id=str(user.id),
+            detail={"username": username, "role": role},
+        )
     )
     return user
 
 
-def set_password(session: Session, clock: Clock, username: str, password: str, *, actor: str = "system") -> None:
+def set_password(
+    session: Session, clock: Clock, username: str, password: str, *, actor: str = "system"
+) -> None:
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
         raise InputError(f"no user {username!r}")
@@ -72,4 +80,6 @@ def set_password(session: Session, clock: Clock, username: str, password: str, *
     user.password_changed_at = now
     user.failed_logins = 0
     user.locked_until = None
-    session.add(AuditLog(at=now, actor=actor, action="user.password", object_type="user", object_id=str(user.id)))
+    session.add(
+        AuditLog(at=now, actor=actor, action="user.password", object_type="user", object_id=str(user.id))
+    )

@@ -21,9 +21,15 @@ app = typer.Typer(
 @app.callback()
 def _global(
     ctx: typer.Context,
-    config_dir: Path | None = typer.Option(None, "--config-dir", help="Directory of the YAML files (YUQING_CONFIG_DIR)."),
-    database_url: str | None = typer.Option(None, "--database-url", help="SQLAlchemy URL (YUQING_DATABASE_URL)."),
-    data_dir: Path | None = typer.Option(None, "--data-dir", help="Where the database, reports and mail live."),
+    config_dir: Path | None = typer.Option(
+        None, "--config-dir", help="Directory of the YAML files (YUQING_CONFIG_DIR)."
+    ),
+    database_url: str | None = typer.Option(
+        None, "--database-url", help="SQLAlchemy URL (YUQING_DATABASE_URL)."
+    ),
+    data_dir: Path | None = typer.Option(
+        None, "--data-dir", help="Where the database, reports and mail live."
+    ),
     log_level: str = typer.Option("INFO", "--log-level", help="DEBUG, INFO, WARNING or ERROR."),
 ) -> None:
     setup_logging(log_level)

@@ -6,6 +6,7 @@ each crawl is `python -m crawlers.run SOURCE` in its own process group, killed w
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -81,10 +82,8 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     try:
         proc.wait(timeout=KILL_GRACE_SECONDS)
     except subprocess.TimeoutExpired:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 def run_crawl(
@@ -119,7 +118,9 @@ def _close_dangling_runs(db: Database, clock: Clock, source_key: str, status: st
         result = session.execute(
             update(CrawlRun)
             .where(CrawlRun.source_id == source.id, CrawlRun.status == "running")
-            .values(status="timeout" if status == "timeout" else "failed", finished_at=now, error_message=message)
+            .values(
+                status="timeout" if status == "timeout" else "failed", finished_at=now, error_message=message
+            )
         )
         if not result.rowcount and status != "timeout":  # type: ignore[attr-defined]
             return  # the child closed its own run and counted its own failure

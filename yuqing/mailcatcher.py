@@ -26,7 +26,7 @@ class MaildirHandler:
         self._lock = threading.Lock()
         self._counter = 0
 
-    async def handle_DATA(self, server: Any, session: Session, envelope: Envelope) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Session, envelope: Envelope) -> str:
         content = envelope.original_content or b""
         with self._lock:
             self._counter += 1

@@ -87,7 +87,12 @@ def build_job_specs(ctx: JobContext) -> _Loaded:
             return {"status": outcome.status, "duration_s": round(outcome.duration_s, 2)}
 
         loaded.specs.append(
-            JobSpec(f"crawl:{source.key}", crawl, IntervalTrigger(minutes=minutes, jitter=2), misfire_grace_time=300)
+            JobSpec(
+                f"crawl:{source.key}",
+                crawl,
+                IntervalTrigger(minutes=minutes, jitter=2),
+                misfire_grace_time=300,
+            )
         )
     intervals: dict[str, BaseTrigger] = {
         "analysis": IntervalTrigger(seconds=settings.analysis_interval_seconds),
@@ -110,7 +115,9 @@ def build_job_specs(ctx: JobContext) -> _Loaded:
 
 
 class YuqingScheduler:
-    def __init__(self, ctx: JobContext, specs: Sequence[JobSpec] | None = None, *, max_workers: int = 4) -> None:
+    def __init__(
+        self, ctx: JobContext, specs: Sequence[JobSpec] | None = None, *, max_workers: int = 4
+    ) -> None:
         self.ctx = ctx
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.ttl = timedelta(seconds=ctx.config.settings.scheduler_lock_seconds)
@@ -132,7 +139,9 @@ class YuqingScheduler:
             return
         db, clock = self.ctx.db, self.ctx.clock
         with db.session() as session:
-            run = JobRun(job=spec.name, started_at=clock.now(), status="running", detail={"holder": self.holder})
+            run = JobRun(
+                job=spec.name, started_at=clock.now(), status="running", detail={"holder": self.holder}
+            )
             session.add(run)
             session.flush()
             run_id = run.id
@@ -150,7 +159,9 @@ class YuqingScheduler:
                 row.error = error
                 detail = {"holder": self.holder}
                 if isinstance(summary, dict):
-                    detail.update({k: v for k, v in summary.items() if isinstance(v, str | int | float | bool)})
+                    detail.update(
+                        {k: v for k, v in summary.items() if isinstance(v, str | int | float | bool)}
+                    )
                 row.detail = detail
         logger.info("job %s %s", spec.name, status)
 

@@ -38,7 +38,9 @@ def register(app: typer.Typer) -> None:
     def mail_catcher(
         ctx: typer.Context,
         port: int | None = typer.Option(None, help="Port (default YUQING_MAIL_CATCHER_PORT, 8025)."),
-        directory: Path | None = typer.Option(None, "--dir", help="Where to keep messages (default var/mail)."),
+        directory: Path | None = typer.Option(
+            None, "--dir", help="Where to keep messages (default var/mail)."
+        ),
     ) -> None:
         """A local SMTP server that keeps every message as an .eml file, for laptops and demos."""
         from yuqing.mailcatcher import start_catcher
@@ -46,7 +48,9 @@ def register(app: typer.Typer) -> None:
         settings = state(ctx).settings()
         target = directory or settings.mail_dir
         controller = start_catcher(target, port=port or settings.mail_catcher_port)
-        typer.echo(f"mail catcher on 127.0.0.1:{port or settings.mail_catcher_port}, keeping mail in {target}")
+        typer.echo(
+            f"mail catcher on 127.0.0.1:{port or settings.mail_catcher_port}, keeping mail in {target}"
+        )
         stop = threading.Event()
         _stop_on_signals(stop.set)
         stop.wait()
@@ -83,16 +87,23 @@ def register(app: typer.Typer) -> None:
         ]
         for name, cmd in plan:
             log = (logs / f"{name}.log").open("ab")
-            children[name] = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                              start_new_session=True)
+            children[name] = subprocess.Popen(
+                cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
         url = settings.effective_base_url
         ready = _wait_for_port(settings.dashboard_host, settings.dashboard_port, timeout=60)
         typer.echo("")
-        typer.echo(f"舆情监测平台已启动  yuqing is running: {url}  ({'ready' if ready else 'still starting'})")
-        typer.echo(f"演示账号 demo login: admin / {_demo_password(settings.admin_password)}   "
-                   f"(also duty / leader, password {_demo_password(None)})")
-        typer.echo(f"demo sources: http://{settings.demo_host}:{settings.demo_port}/   "
-                   f"mail caught in: {settings.mail_dir}   logs: {logs}")
+        typer.echo(
+            f"舆情监测平台已启动  yuqing is running: {url}  ({'ready' if ready else 'still starting'})"
+        )
+        typer.echo(
+            f"演示账号 demo login: admin / {_demo_password(settings.admin_password)}   "
+            f"(also duty / leader, password {_demo_password(None)})"
+        )
+        typer.echo(
+            f"demo sources: http://{settings.demo_host}:{settings.demo_port}/   "
+            f"mail caught in: {settings.mail_dir}   logs: {logs}"
+        )
         typer.echo("Ctrl-C stops everything.")
         stop = threading.Event()
         _stop_on_signals(stop.set)
@@ -100,8 +111,10 @@ def register(app: typer.Typer) -> None:
             while not stop.is_set():
                 for name, proc in children.items():
                     if proc.poll() is not None:
-                        typer.echo(f"{name} exited with status {proc.returncode}; see {logs / (name + '.log')}",
-                                   err=True)
+                        typer.echo(
+                            f"{name} exited with status {proc.returncode}; see {logs / (name + '.log')}",
+                            err=True,
+                        )
                         stop.set()
                         break
                 stop.wait(1.0)

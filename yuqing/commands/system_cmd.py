@@ -21,7 +21,9 @@ from core.users import create_user, generate_password, set_password
 from yuqing.context import state
 
 config_app = typer.Typer(help="Configuration.", no_args_is_help=True)
-user_app = typer.Typer(help="Dashboard users and roles (duty 值班员, leader 领导, admin 管理员).", no_args_is_help=True)
+user_app = typer.Typer(
+    help="Dashboard users and roles (duty 值班员, leader 领导, admin 管理员).", no_args_is_help=True
+)
 export_app = typer.Typer(help="Export stored data.", no_args_is_help=True)
 
 DEMO_PASSWORD = "yuqing-demo"  # development mode only; production refuses to start without a real one
@@ -36,7 +38,9 @@ def register(app: typer.Typer) -> None:
     @app.command("init")
     def init(
         ctx: typer.Context,
-        demo_users: bool = typer.Option(False, "--demo-users", help="Also create duty and leader demo users."),
+        demo_users: bool = typer.Option(
+            False, "--demo-users", help="Also create duty and leader demo users."
+        ),
     ) -> None:
         """Migrate the database, load sources and departments from config/, and create the first admin
         (password from YUQING_ADMIN_PASSWORD, or generated and printed once)."""
@@ -50,21 +54,40 @@ def register(app: typer.Typer) -> None:
             created: list[tuple[str, str]] = []
             if not has_admin:
                 secret = config.settings.admin_password
-                password = secret.get_secret_value() if secret else (DEMO_PASSWORD if demo_users else generate_password())
-                create_user(session, clock, username="admin", password=password, role="admin", display_name="系统管理员")
+                password = (
+                    secret.get_secret_value()
+                    if secret
+                    else (DEMO_PASSWORD if demo_users else generate_password())
+                )
+                create_user(
+                    session,
+                    clock,
+                    username="admin",
+                    password=password,
+                    role="admin",
+                    display_name="系统管理员",
+                )
                 if not secret:
                     created.append(("admin", password))
             if demo_users and config.settings.mode == "development":
                 for username, role, display in DEMO_USERS[1:]:
                     if session.scalar(select(User.id).where(User.username == username)) is None:
-                        create_user(session, clock, username=username, password=DEMO_PASSWORD, role=role,
-                                    display_name=display)
+                        create_user(
+                            session,
+                            clock,
+                            username=username,
+                            password=DEMO_PASSWORD,
+                            role=role,
+                            display_name=display,
+                        )
                         created.append((username, DEMO_PASSWORD))
         typer.echo(f"数据库已就绪 database ready: {_safe_url(db.url)}")
         typer.echo(f"sources: {counts['sources']}, departments: {counts['departments']}")
         for username, password in created:
-            typer.echo(f"created user {username} with password {password}  (shown once; change it with "
-                       f"`yuqing user passwd {username}`)")
+            typer.echo(
+                f"created user {username} with password {password}  (shown once; change it with "
+                f"`yuqing user passwd {username}`)"
+            )
 
     @config_app.command("check")
     def config_check(ctx: typer.Context) -> None:
@@ -77,11 +100,17 @@ def register(app: typer.Typer) -> None:
         enabled = [src for src in config.sources.sources if src.enabled]
         typer.echo(f"  sources: {len(config.sources.sources)} ({len(enabled)} enabled)")
         typer.echo(f"  topics: {len(config.topics.classes)} classes, {len(config.topics.tags)} focus tags")
-        typer.echo(f"  schemes: {len(config.schemes.schemes)}; alert rules: {len(config.alerts.rules)}; "
-                   f"escalation steps: {len(config.alerts.escalation)}")
-        typer.echo(f"  timer rules: {len(config.timers.rules)}; departments: {len(config.departments.departments)}")
-        typer.echo(f"  smtp: {s.smtp_host}:{s.smtp_port} ({s.smtp_security}); password "
-                   f"{'set' if s.smtp_password else 'not set'}")
+        typer.echo(
+            f"  schemes: {len(config.schemes.schemes)}; alert rules: {len(config.alerts.rules)}; "
+            f"escalation steps: {len(config.alerts.escalation)}"
+        )
+        typer.echo(
+            f"  timer rules: {len(config.timers.rules)}; departments: {len(config.departments.departments)}"
+        )
+        typer.echo(
+            f"  smtp: {s.smtp_host}:{s.smtp_port} ({s.smtp_security}); password "
+            f"{'set' if s.smtp_password else 'not set'}"
+        )
 
     @user_app.command("add")
     def user_add(
@@ -97,8 +126,16 @@ def register(app: typer.Typer) -> None:
         db = state(ctx).database()
         try:
             with db.session() as session:
-                create_user(session, SystemClock(), username=username, password=password, role=role,
-                            display_name=display_name, email=email, actor="cli")
+                create_user(
+                    session,
+                    SystemClock(),
+                    username=username,
+                    password=password,
+                    role=role,
+                    display_name=display_name,
+                    email=email,
+                    actor="cli",
+                )
         except InputError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
@@ -162,8 +199,12 @@ def register(app: typer.Typer) -> None:
                         if writer is None:
                             writer = csv.DictWriter(handle, fieldnames=list(record))
                             writer.writeheader()
-                        writer.writerow({k: json.dumps(v, ensure_ascii=False) if isinstance(v, list | dict) else v
-                                         for k, v in record.items()})
+                        writer.writerow(
+                            {
+                                k: json.dumps(v, ensure_ascii=False) if isinstance(v, list | dict) else v
+                                for k, v in record.items()
+                            }
+                        )
                     count += 1
         finally:
             if out:

@@ -1,0 +1,99 @@
+"""Two schedulers against one database: exactly one runs the jobs; the other takes over when it stops."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from datetime import timedelta
+from typing import Any
+
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import select
+
+from core import locks
+from core.clock import FixedClock, SystemClock
+from core.db import Database
+from core.models import JobRun
+from core.runtime import JobContext
+from core.settings import AppConfig
+from yuqing.scheduler import JobSpec, YuqingScheduler
+
+
+def test_lease_is_exclusive_until_it_expires(any_db: Database, clock: FixedClock) -> None:
+    ttl = timedelta(seconds=30)
+    assert locks.acquire(any_db, "scheduler", "a", ttl, clock)
+    assert not locks.acquire(any_db, "scheduler", "b", ttl, clock)
+    assert locks.acquire(any_db, "scheduler", "a", ttl, clock)  # renewal
+    clock.advance(seconds=31)
+    assert locks.acquire(any_db, "scheduler", "b", ttl, clock)  # a stopped renewing
+    assert not locks.acquire(any_db, "scheduler", "a", ttl, clock)
+    locks.release(any_db, "scheduler", "b")
+    assert locks.acquire(any_db, "scheduler", "a", ttl, clock)
+
+
+def _tick(ctx: JobContext) -> dict[str, Any]:
+    return {"ok": True}
+
+
+def _holders(db: Database) -> Counter[str]:
+    with db.session() as s:
+        rows = s.scalars(select(JobRun).where(JobRun.job == "tick", JobRun.status == "success")).all()
+        return Counter(r.detail.get("holder", "?") for r in rows)
+
+
+def test_two_schedulers_one_runs_jobs_then_the_other_takes_over(
+    any_db: Database, app_config: AppConfig
+) -> None:
+    config = AppConfig(
+        **{
+            **app_config.__dict__,
+            "settings": app_config.settings.model_copy(update={"scheduler_lock_seconds": 2}),
+        }
+    )
+    ctx = JobContext(config=config, db=any_db, clock=SystemClock())
+    spec = JobSpec("tick", _tick, IntervalTrigger(seconds=0.2))
+    first = YuqingScheduler(ctx, [spec])
+    second = YuqingScheduler(ctx, [spec])
+    t1 = threading.Thread(target=first.run, daemon=True)
+    t1.start()
+    time.sleep(0.5)
+    t2 = threading.Thread(target=second.run, daemon=True)
+    t2.start()
+    time.sleep(2.5)
+    holders = _holders(any_db)
+    assert set(holders) == {first.holder}, holders
+    assert holders[first.holder] >= 5
+    assert first.is_leader and not second.is_leader
+
+    first.stop()  # releases the lease on a clean stop; the second must take over
+    t1.join(timeout=10)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _holders(any_db)[second.holder] < 3:
+        time.sleep(0.2)
+    assert _holders(any_db)[second.holder] >= 3
+    second.stop()
+    t2.join(timeout=10)
+
+
+def test_a_failing_job_is_recorded_and_the_scheduler_goes_on(db: Database, app_config: AppConfig) -> None:
+    def boom(ctx: JobContext) -> None:
+        raise RuntimeError("kaput")
+
+    ctx = JobContext(config=app_config, db=db, clock=SystemClock())
+    sched = YuqingScheduler(
+        ctx,
+        [
+            JobSpec("boom", boom, IntervalTrigger(seconds=0.2)),
+            JobSpec("tick", _tick, IntervalTrigger(seconds=0.2)),
+        ],
+    )
+    thread = threading.Thread(target=sched.run, daemon=True)
+    thread.start()
+    time.sleep(1.5)
+    sched.stop()
+    thread.join(timeout=10)
+    with db.session() as s:
+        failed = s.scalars(select(JobRun).where(JobRun.job == "boom")).all()
+    assert failed and all(r.status == "failed" and "kaput" in (r.error or "") for r in failed)
+    assert sum(_holders(db).values()) >= 2
