@@ -1,16 +1,20 @@
-"""Leases in the database, so that exactly one scheduler runs the jobs (a second one waits).
+"""Leader locks in the database, so that exactly one scheduler runs the jobs (a second one waits).
 
-A lease has an expiry; its holder renews it by heartbeat. A holder that dies stops renewing, the lease
-expires and a waiting process takes over. Compare-and-set UPDATEs make this safe on SQLite and PostgreSQL.
+On SQLite: a lease row with an expiry that its holder renews by heartbeat; a holder that dies stops renewing,
+the lease expires and a waiting process takes over (compare-and-set UPDATEs make it safe). On PostgreSQL: a
+session advisory lock on a dedicated connection, released by the server the moment the holder's connection
+dies, so a standby takes over without waiting for an expiry.
 """
 
 from __future__ import annotations
 
 import logging
+import zlib
 from datetime import timedelta
+from typing import Protocol
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, delete, insert, select, text, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from core.clock import Clock, ensure_utc
 from core.db import Database
@@ -58,3 +62,94 @@ def holder_of(db: Database, name: str, clock: Clock) -> str | None:
         if lock is None or ensure_utc(lock.expires_at) < clock.now():
             return None
         return lock.holder
+
+
+class LeaderLock(Protocol):
+    holder: str
+
+    def try_acquire(self) -> bool:
+        """Take or keep the lock; True while this process holds it. Called periodically."""
+        ...
+
+    def release(self) -> None: ...
+
+
+class LeaseLock:
+    """The portable lease (works on SQLite and PostgreSQL)."""
+
+    def __init__(self, db: Database, name: str, holder: str, ttl: timedelta, clock: Clock) -> None:
+        self.db, self.name, self.holder, self.ttl, self.clock = db, name, holder, ttl, clock
+
+    def try_acquire(self) -> bool:
+        return acquire(self.db, self.name, self.holder, self.ttl, self.clock)
+
+    def release(self) -> None:
+        release(self.db, self.name, self.holder)
+
+
+class AdvisoryLock:
+    """A PostgreSQL session advisory lock held on its own connection for as long as the process lives."""
+
+    def __init__(self, db: Database, name: str, holder: str, ttl: timedelta, clock: Clock) -> None:
+        self.db, self.name, self.holder, self.ttl, self.clock = db, name, holder, ttl, clock
+        # Advisory lock keys are 64-bit integers; a stable hash of the name keeps them apart per lock name.
+        self.key = zlib.crc32(f"yuqing:{name}".encode())
+        self._conn: Connection | None = None
+
+    def try_acquire(self) -> bool:
+        try:
+            if self._conn is None:
+                conn = self.db.engine.connect()
+                got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": self.key}).scalar())
+                conn.commit()
+                if not got:
+                    conn.close()
+                    return False
+                self._conn = conn
+            else:
+                self._conn.execute(text("SELECT 1"))  # still connected means still holding
+                self._conn.commit()
+        except DBAPIError:
+            logger.exception("lost the connection holding advisory lock %s", self.name)
+            self._drop()
+            return False
+        self._record_holder()
+        return True
+
+    def _record_holder(self) -> None:
+        """Informational only (who holds it, for logs and the dashboard); the advisory lock is the truth."""
+        now = self.clock.now()
+        with self.db.session() as session:
+            session.execute(delete(SchedulerLock).where(SchedulerLock.name == self.name))
+            session.execute(
+                insert(SchedulerLock).values(
+                    name=self.name, holder=self.holder, acquired_at=now, expires_at=now + self.ttl
+                )
+            )
+
+    def _drop(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.invalidate()
+                self._conn.close()
+            except DBAPIError:
+                pass
+            self._conn = None
+
+    def release(self) -> None:
+        if self._conn is None:
+            return
+        try:
+            self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self.key})
+            self._conn.commit()
+            self._conn.close()
+        except DBAPIError:
+            self._drop()
+        self._conn = None
+        release(self.db, self.name, self.holder)
+
+
+def leader_lock(db: Database, name: str, holder: str, ttl: timedelta, clock: Clock) -> LeaderLock:
+    if db.engine.dialect.name == "postgresql":
+        return AdvisoryLock(db, name, holder, ttl, clock)
+    return LeaseLock(db, name, holder, ttl, clock)

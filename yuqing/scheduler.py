@@ -121,6 +121,7 @@ class YuqingScheduler:
         self.ctx = ctx
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.ttl = timedelta(seconds=ctx.config.settings.scheduler_lock_seconds)
+        self.lock = locks.leader_lock(ctx.db, LOCK_NAME, self.holder, self.ttl, ctx.clock)
         if specs is None:
             loaded = build_job_specs(ctx)
             for missing in loaded.missing:
@@ -199,7 +200,7 @@ class YuqingScheduler:
         interval = max(self.ttl.total_seconds() / 3, 0.2)
         try:
             while not self._stop.is_set():
-                have = locks.acquire(self.ctx.db, LOCK_NAME, self.holder, self.ttl, self.ctx.clock)
+                have = self.lock.try_acquire()
                 if have and not self.is_leader:
                     self.is_leader = True
                     waiting_logged = False
@@ -216,7 +217,7 @@ class YuqingScheduler:
         finally:
             self.is_leader = False
             self._stop_jobs(wait=True)
-            locks.release(self.ctx.db, LOCK_NAME, self.holder)
+            self.lock.release()
 
     def stop(self) -> None:
         self._stop.set()

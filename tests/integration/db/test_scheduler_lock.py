@@ -97,3 +97,73 @@ def test_a_failing_job_is_recorded_and_the_scheduler_goes_on(db: Database, app_c
         failed = s.scalars(select(JobRun).where(JobRun.job == "boom")).all()
     assert failed and all(r.status == "failed" and "kaput" in (r.error or "") for r in failed)
     assert sum(_holders(db).values()) >= 2
+
+
+CHILD = """
+import sys, time
+from datetime import timedelta
+from apscheduler.triggers.interval import IntervalTrigger
+from core.clock import SystemClock
+from core.db import Database
+from core.runtime import JobContext
+from core.settings import load_config
+from yuqing.scheduler import JobSpec, YuqingScheduler
+
+def tick(ctx):
+    return {"ok": True}
+
+config = load_config({"config_dir": sys.argv[2], "data_dir": sys.argv[3], "scheduler_lock_seconds": 2})
+sched = YuqingScheduler(JobContext(config=config, db=Database(sys.argv[1]), clock=SystemClock()),
+                        [JobSpec("tick", tick, IntervalTrigger(seconds=0.2))])
+sched.run()
+"""
+
+
+def test_standby_takes_over_when_the_leader_is_killed(
+    any_db: Database, app_config: AppConfig, tmp_path: Any
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    url = any_db.engine.url.render_as_string(hide_password=False)
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, url, str(REPO / "config"), str(tmp_path / "var")],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and sum(_holders(any_db).values()) < 3:
+            time.sleep(0.2)
+        leader_holders = set(_holders(any_db))
+        assert len(leader_holders) == 1, leader_holders
+        config = AppConfig(
+            **{
+                **app_config.__dict__,
+                "settings": app_config.settings.model_copy(update={"scheduler_lock_seconds": 2}),
+            }
+        )
+        standby = YuqingScheduler(
+            JobContext(config=config, db=any_db, clock=SystemClock()),
+            [JobSpec("tick", _tick, IntervalTrigger(seconds=0.2))],
+        )
+        thread = threading.Thread(target=standby.run, daemon=True)
+        thread.start()
+        time.sleep(1.0)
+        assert not standby.is_leader
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(timeout=10)
+        killed_at = time.monotonic()
+        while time.monotonic() - killed_at < 15 and _holders(any_db)[standby.holder] < 2:
+            time.sleep(0.1)
+        assert _holders(any_db)[standby.holder] >= 2
+        standby.stop()
+        thread.join(timeout=10)
+    finally:
+        if child.poll() is None:
+            child.kill()
