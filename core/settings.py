@@ -113,6 +113,7 @@ class Settings(BaseSettings):
     weekly_report_cron: str = "30 8 * * mon"  # crontab fields: minute hour day month day_of_week
     daily_brief_cron: str = "0 8 * * *"
     daily_brief_enabled: bool = True
+    retention_days: int = Field(default=0, ge=0)  # delete raw items older than this; 0 keeps them forever
     sentiment_model_path: Path | None = None  # empty: the model shipped in analysis/models
 
     @classmethod
@@ -167,6 +168,8 @@ class Politeness(StrictModel):
     download_delay: float | None = Field(default=None, ge=0)
     concurrency_per_domain: int | None = Field(default=None, ge=1, le=64)
     autothrottle: bool | None = None
+    download_timeout: float | None = Field(default=None, gt=0)
+    retry_times: int | None = Field(default=None, ge=0, le=10)
 
 
 class SourceDefaults(StrictModel):
@@ -180,6 +183,10 @@ class SourceDefaults(StrictModel):
     max_pages: int = Field(default=50, ge=1)
     silent_after_hours: float = Field(default=24, gt=0)  # no new item for this long: source-health signal
     failures_before_alert: int = Field(default=3, ge=1)
+    download_timeout: float = Field(default=30, gt=0)  # seconds per request, before Scrapy's retries
+    retry_times: int = Field(default=2, ge=0, le=10)  # retries of 500/502/503/504/408/429 and timeouts
+    store_batch_size: int = Field(default=200, ge=1, le=5000)  # items per database transaction
+    revisit_batch: int = Field(default=500, ge=0)  # unanswered posts revisited per run, at most
 
 
 class FieldSelector(StrictModel):
@@ -206,10 +213,21 @@ class FieldSelector(StrictModel):
 
 class BoardListConfig(StrictModel):
     url: str
-    item_links: FieldSelector
-    next_page: FieldSelector | None = None
+    item_links: FieldSelector  # links to detail pages (href of the selected <a> unless `attr` says otherwise)
+    next_page: FieldSelector | None = None  # the "下一页" link
     page_param: str | None = None  # alternatively ?page=N
-    external_id: FieldSelector | None = None  # from the list row, if the id shows there
+    page_start: int = 1  # the number of the first page, when page_param is used
+    id_regex: str | None = None  # external id from the detail URL (group 1); else fields.external_id or the URL
+
+    @field_validator("id_regex")
+    @classmethod
+    def _regex(cls, value: str | None) -> str | None:
+        if value:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"regex does not compile: {exc}") from exc
+        return value
 
 
 class BoardConfig(StrictModel):

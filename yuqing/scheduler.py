@@ -25,6 +25,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from core import locks
 from core.models import JobRun
+from core.retention import prune_items
 from core.runtime import JobContext
 from yuqing.crawlproc import run_crawl
 
@@ -103,6 +104,16 @@ def build_job_specs(ctx: JobContext) -> _Loaded:
         "weekly_report": CronTrigger.from_crontab(settings.weekly_report_cron, timezone=settings.timezone),
         "daily_brief": CronTrigger.from_crontab(settings.daily_brief_cron, timezone=settings.timezone),
     }
+    if settings.retention_days > 0:
+        days = settings.retention_days
+        loaded.specs.append(
+            JobSpec(
+                "retention",
+                lambda job_ctx: {"deleted": prune_items(job_ctx.db, job_ctx.clock, days)},
+                CronTrigger(hour=3, minute=17, timezone=settings.timezone),
+                misfire_grace_time=3600,
+            )
+        )
     for name, module, function in STAGE_JOBS:
         if name == "daily_brief" and not settings.daily_brief_enabled:
             continue

@@ -17,6 +17,7 @@ from core.clock import SystemClock
 from core.errors import InputError
 from core.migrate import upgrade
 from core.models import ROLES, Item, ItemAnalysis, Source, User
+from core.retention import backup_sqlite, prune_items
 from core.users import create_user, generate_password, set_password
 from yuqing.context import state
 
@@ -25,6 +26,7 @@ user_app = typer.Typer(
     help="Dashboard users and roles (duty 值班员, leader 领导, admin 管理员).", no_args_is_help=True
 )
 export_app = typer.Typer(help="Export stored data.", no_args_is_help=True)
+maintenance_app = typer.Typer(help="Backups and retention.", no_args_is_help=True)
 
 DEMO_PASSWORD = "yuqing-demo"  # development mode only; production refuses to start without a real one
 DEMO_USERS = (("admin", "admin", "系统管理员"), ("duty", "duty", "值班员"), ("leader", "leader", "分管领导"))
@@ -34,6 +36,38 @@ def register(app: typer.Typer) -> None:
     app.add_typer(config_app, name="config")
     app.add_typer(user_app, name="user")
     app.add_typer(export_app, name="export")
+    app.add_typer(maintenance_app, name="maintenance")
+
+    @maintenance_app.command("backup")
+    def backup(
+        ctx: typer.Context, out: Path = typer.Argument(..., help="File to write the copy to.")
+    ) -> None:
+        """A consistent copy of the live SQLite database (online backup; the system may keep running).
+        For PostgreSQL use pg_dump (docs/deploy.md)."""
+        db = state(ctx).database()
+        if db.engine.dialect.name != "sqlite":
+            typer.echo("error: the database is PostgreSQL; use pg_dump (see docs/deploy.md)", err=True)
+            raise typer.Exit(2)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        backup_sqlite(db, str(out))
+        typer.echo(f"backup written to {out}")
+
+    @maintenance_app.command("prune")
+    def prune(
+        ctx: typer.Context,
+        days: int | None = typer.Option(
+            None, help="Keep items fetched in the last DAYS days (default YUQING_RETENTION_DAYS)."
+        ),
+    ) -> None:
+        """Delete raw items older than the retention period; events, alerts and hourly figures are kept, and
+        items an open alert or running timer needs are never deleted."""
+        settings = state(ctx).settings()
+        keep = settings.retention_days if days is None else days
+        if keep <= 0:
+            typer.echo("retention is off (0 days): nothing deleted")
+            return
+        deleted = prune_items(state(ctx).database(), SystemClock(), keep)
+        typer.echo(f"deleted {deleted} items older than {keep} days")
 
     @app.command("init")
     def init(
