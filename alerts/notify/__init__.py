@@ -1,0 +1,1 @@
+"""Mail delivery: the outbox (notifications table) and the SMTP transport."""

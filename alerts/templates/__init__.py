@@ -1,0 +1,1 @@
+"""Mail templates (string.Template files); alerts.content fills them, escaping every value in HTML."""
