@@ -717,6 +717,41 @@ def _read_yaml(path: Path) -> tuple[Any, list[ConfigProblem]]:
         return None, [ConfigProblem(str(path), "", f"YAML syntax error at {where}{problem}")]
 
 
+_ENV_REFERENCE = re.compile(r"\$\{([A-Z][A-Z0-9_]*)(?::-([^}]*))?\}")
+
+
+def interpolate_env(data: Any, file: str, key: str = "") -> tuple[Any, list[ConfigProblem]]:
+    """Replace ${NAME} and ${NAME:-default} in string values with the environment's value, so that one
+    config/ directory serves several hosts (e.g. `url: ${YUQING_DEMO_URL:-http://127.0.0.1:8765}/board`)."""
+    problems: list[ConfigProblem] = []
+    if isinstance(data, str):
+
+        def substitute(match: re.Match[str]) -> str:
+            value = os.environ.get(match.group(1))
+            if value is not None:
+                return value
+            if match.group(2) is not None:
+                return match.group(2)
+            problems.append(ConfigProblem(file, key, f"environment variable {match.group(1)} is not set"))
+            return match.group(0)
+
+        return _ENV_REFERENCE.sub(substitute, data), problems
+    if isinstance(data, dict):
+        out = {}
+        for name, value in data.items():
+            out[name], sub = interpolate_env(value, file, f"{key}.{name}" if key else str(name))
+            problems.extend(sub)
+        return out, problems
+    if isinstance(data, list):
+        items = []
+        for index, value in enumerate(data):
+            item, sub = interpolate_env(value, file, f"{key}[{index}]")
+            items.append(item)
+            problems.extend(sub)
+        return items, problems
+    return data, problems
+
+
 def load_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
     """Settings alone (no YAML). Flags in `overrides` beat the environment, which beats settings.toml."""
     overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
@@ -773,6 +808,10 @@ def load_config(overrides: Mapping[str, Any] | None = None, *, settings: Setting
             problems.append(
                 ConfigProblem(str(path), "", "the file must hold a mapping of keys at the top level")
             )
+            continue
+        data, env_problems = interpolate_env(data, str(path))
+        if env_problems:
+            problems.extend(env_problems)
             continue
         try:
             loaded[filename] = model.model_validate(data)

@@ -70,6 +70,8 @@ def register(app: typer.Typer) -> None:
             YUQING_CONFIG_DIR=str(settings.config_dir),
             YUQING_DATA_DIR=str(settings.data_dir),
             YUQING_DATABASE_URL=settings.effective_database_url,
+            # config/sources.yaml refers to the demo as ${YUQING_DEMO_URL:-http://127.0.0.1:8765}
+            YUQING_DEMO_URL=f"http://{settings.demo_host}:{settings.demo_port}",
         )
         init = subprocess.run([*base, "init", "--demo-users"], env=env, capture_output=True, text=True)
         if init.returncode != 0:

@@ -202,3 +202,27 @@ def test_unknown_settings_key_is_an_error(config_dir: Path) -> None:
         str(info.value.problems[0])
         == f"{config_dir / 'settings.toml'}: dashbord_port: unknown key (not allowed here)"
     )
+
+
+def test_environment_references_in_yaml(config_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = (
+        "sources:\n  - key: n\n    name: N\n    kind: news\n    type: feed\n"
+        "    url: ${DEMO_BASE:-http://127.0.0.1:8765}/news/\n"
+        "    news: {feed_url: '${DEMO_BASE:-http://127.0.0.1:8765}/news/rss.xml'}\n"
+    )
+    (config_dir / "sources.yaml").write_text(text, encoding="utf-8")
+    assert load_config({"config_dir": config_dir}).sources.sources[0].url == "http://127.0.0.1:8765/news/"
+    monkeypatch.setenv("DEMO_BASE", "http://127.0.0.1:9999")
+    source = load_config({"config_dir": config_dir}).sources.sources[0]
+    assert source.url == "http://127.0.0.1:9999/news/"
+    assert source.news is not None and source.news.feed_url == "http://127.0.0.1:9999/news/rss.xml"
+
+
+def test_unset_environment_reference_is_named(config_dir: Path) -> None:
+    (config_dir / "departments.yaml").write_text(
+        "departments:\n  - {code: a, name: A, email: '${NO_SUCH_VARIABLE_X}'}\n", encoding="utf-8"
+    )
+    assert any(
+        p == f"{config_dir / 'departments.yaml'}: departments[0].email: environment variable NO_SUCH_VARIABLE_X is not set"
+        for p in _problems(config_dir)
+    )
