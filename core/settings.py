@@ -252,21 +252,29 @@ class BoardConfig(StrictModel):
 
 class Pagination(StrictModel):
     style: Literal["page", "offset", "cursor"] = "page"
-    page_param: str = "page"
+    page_param: str = "page"  # style page: ?page=N
+    offset_param: str = "offset"  # style offset: ?offset=N&<size_param>=size
     size_param: str = "page_size"
     size: int = Field(default=50, ge=1, le=1000)
-    start: int = 1
+    start: int = 1  # the number of the first page (style page)
     cursor_param: str = "cursor"
     cursor_path: str = "next_cursor"  # where the next cursor sits in the response
 
 
 class HotlineApiConfig(StrictModel):
-    items_path: str = "data"  # dotted path to the list of records
+    items_path: str = "data"  # dotted path to the list of records ("" when the response is the list)
     total_path: str | None = None
     pagination: Pagination = Pagination()
-    since_param: str | None = "updated_since"  # incremental by update time
-    updated_field: str | None = None  # record field holding the update time (the watermark)
-    fields: dict[str, str]  # item field -> record key
+    since_param: str | None = "updated_since"  # incremental by update time; null: stop at a known page
+    # how the watermark is written in the URL: iso (+08:00), wall (local "YYYY-mm-dd HH:MM:SS"), epoch,
+    # epoch_ms, or a strftime pattern in local time
+    since_format: str = "iso"
+    watermark_overlap_seconds: float = Field(default=300, ge=0)  # re-read this much before the watermark
+    updated_field: str | None = None  # record key holding the update time (default: fields.updated_at)
+    params: dict[str, str] = {}  # fixed query parameters
+    status_replied: list[str] = ["已办结", "已回复", "已答复", "办结"]  # 状态 values meaning answered
+    reply_at_from_updated: bool = False  # no reply time in the data: take the update time of a closed order
+    fields: dict[str, str]  # item field -> record key (dotted for nested objects)
 
     @field_validator("fields")
     @classmethod
@@ -283,6 +291,17 @@ class FileImportConfig(StrictModel):
     columns: dict[str, str]  # item field -> column header
     sheet: str | None = None
     encoding: str = "utf-8-sig"
+    status_replied: list[str] = ["已办结", "已回复", "已答复", "办结"]
+
+    @field_validator("columns")
+    @classmethod
+    def _known_fields(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = set(value) - ITEM_FIELDS
+        if unknown:
+            raise ValueError(f"unknown field(s) {sorted(unknown)}; known: {sorted(ITEM_FIELDS)}")
+        if "external_id" not in value:
+            raise ValueError("column for 'external_id' is required")
+        return value
 
 
 class NewsConfig(StrictModel):
@@ -290,12 +309,23 @@ class NewsConfig(StrictModel):
     listing: BoardListConfig | None = Field(default=None, alias="list")
     media: str | None = None
     extract: Literal["trafilatura", "selectors"] = "trafilatura"
-    fields: dict[str, FieldSelector] = {}
+    fetch_article: bool = True  # false: store the feed entry's summary as the content
+    fields: dict[str, FieldSelector] = {}  # selectors that override what the extractor finds
+
+    @field_validator("fields")
+    @classmethod
+    def _known_fields(cls, value: dict[str, FieldSelector]) -> dict[str, FieldSelector]:
+        unknown = set(value) - ITEM_FIELDS
+        if unknown:
+            raise ValueError(f"unknown field(s) {sorted(unknown)}; known: {sorted(ITEM_FIELDS)}")
+        return value
 
     @model_validator(mode="after")
     def _feed_or_list(self) -> NewsConfig:
         if not self.feed_url and not self.listing:
             raise ValueError("needs feed_url or list")
+        if self.extract == "selectors" and not {"title", "content"} <= set(self.fields):
+            raise ValueError("extract: selectors needs fields.title and fields.content")
         return self
 
 
@@ -332,6 +362,7 @@ class SourceConfig(StrictModel):
     interval_minutes: float | None = Field(default=None, gt=0)
     timeout_seconds: int | None = Field(default=None, ge=5)
     max_pages: int | None = Field(default=None, ge=1)
+    silent_after_hours: float | None = Field(default=None, gt=0)  # overrides defaults.silent_after_hours
     region: str | None = None  # default region for items that name none
     politeness: Politeness = Politeness()
     hotline: HotlineApiConfig | None = None
@@ -354,6 +385,10 @@ class SourceConfig(StrictModel):
         section = needs.get((self.kind, self.type))
         if section and getattr(self, section) is None:
             raise ValueError(f"a {self.kind} source of type {self.type!r} needs a '{section}:' section")
+        if (self.kind, self.type) == ("news", "feed") and self.news is not None and not self.news.feed_url:
+            raise ValueError("a news source of type 'feed' needs news.feed_url")
+        if (self.kind, self.type) == ("news", "html") and self.news is not None and self.news.listing is None:
+            raise ValueError("a news source of type 'html' needs news.list")
         if self.type != "file" and not self.url and not (self.news and self.news.feed_url):
             raise ValueError("url is required")
         return self
