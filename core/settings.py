@@ -532,6 +532,7 @@ class AlertRule(StrictModel):
     level: str | None = None  # fixed level for rules that have no risk level of their own
     enabled: bool = True
     timer_state: Literal["warning", "overdue"] = "overdue"  # timer rules: fire at 黄灯 or at 红灯
+    timer_rules: list[str] = []  # timer rules: only these timers.yaml rules (empty: every timer)
 
     @field_validator("min_level", "level")
     @classmethod
@@ -897,5 +898,14 @@ def _cross_checks(config_dir: Path, loaded: dict[str, Any]) -> list[ConfigProble
         if rule_names.index(name) != i:
             problems.append(
                 ConfigProblem(str(config_dir / "alerts.yaml"), f"rules[{i}:{name}]", "duplicate rule name")
+            )
+    for i, rule in enumerate(alerts.rules):
+        for unknown in [t for t in rule.timer_rules if t not in names]:
+            problems.append(
+                ConfigProblem(
+                    str(config_dir / "alerts.yaml"),
+                    f"rules[{i}:{rule.name}].timer_rules",
+                    f"no timer rule named {unknown!r} in timers.yaml",
+                )
             )
     return problems
