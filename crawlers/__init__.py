@@ -1,1 +1,2 @@
-"""Scrapy crawlers for hotline, message-board and news sources, driven by config/sources.yaml."""
+"""Config-driven Scrapy crawlers for hotline, message-board and news sources (run one with
+`python -m crawlers.run SOURCE_KEY`)."""

@@ -1,0 +1,1 @@
+"""The generic spiders, one per source kind/type (see crawlers.registry)."""
