@@ -1,25 +1,28 @@
 """Government-domain sentiment: negative / neutral / positive with a score in [0, 1] and a model version.
 
-Interim lexicon scorer with the final interface; the trained SnowNLP-style Bayes + linear model replaces
-its internals (same API) in the next commit.
+The core is SnowNLP's naive Bayes (its add-one counts and class priors, snownlp.classification.bayes),
+retrained on government text over character n-grams, blended with a char 1–3-gram TF-IDF logistic
+regression. The model is one .npz file (no pickle), loaded once per path; predicting does no file I/O.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from analysis.textfeatures import join_title, normalize
+import numpy as np
+
+from analysis.textfeatures import Vectorizer, features
 
 logger = logging.getLogger(__name__)
 
 LABELS = ("negative", "neutral", "positive")
-
-_POSITIVE = ("感谢", "谢谢", "点赞", "满意", "好评", "及时解决", "已解决", "解决了", "顺利", "表扬", "锦旗")
-_NEGATIVE = ("投诉", "不满", "恳请", "严重", "无人", "拖欠", "没有解决", "未解决", "污染", "扰民", "敷衍")
+MODELS_DIR = Path(__file__).resolve().parent / "models"
+SHIPPED_SENTIMENT = MODELS_DIR / "sentiment.npz"
 
 
 @dataclass(frozen=True)
@@ -29,31 +32,114 @@ class SentimentResult:
     model_version: str
 
 
+@dataclass(frozen=True)
+class SentimentArrays:
+    """Everything a sentiment model file holds. Rows of the matrices follow `vocabulary`; columns LABELS."""
+
+    version: str
+    vocabulary: Sequence[str]
+    idf: np.ndarray  # [V]
+    lr_coef: np.ndarray  # [V, 3] logistic regression on L2-normalised sublinear TF-IDF
+    lr_bias: np.ndarray  # [3]
+    nb_logp: np.ndarray  # [V, 3] log P(feature | class), SnowNLP add-one smoothing
+    nb_unseen: np.ndarray  # [3] log P(unseen feature | class)
+    nb_prior: np.ndarray  # [3] log P(class) from token totals, as SnowNLP does
+    nb_weight: float  # share of the Bayes posterior in the blend (0: LR only, 1: Bayes only)
+    nb_temperature: float  # Bayes log-posteriors are divided by this before normalising
+    n_max: int = 3  # longest character n-gram
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as fh:
+            np.savez_compressed(
+                fh,
+                version=np.array(self.version),
+                vocabulary=np.array(list(self.vocabulary)),
+                idf=self.idf.astype(np.float32),
+                lr_coef=self.lr_coef.astype(np.float32),
+                lr_bias=self.lr_bias.astype(np.float64),
+                nb_logp=self.nb_logp.astype(np.float32),
+                nb_unseen=self.nb_unseen.astype(np.float64),
+                nb_prior=self.nb_prior.astype(np.float64),
+                params=np.array([self.nb_weight, self.nb_temperature, float(self.n_max)]),
+            )
+
+    @classmethod
+    def read(cls, path: Path) -> SentimentArrays:
+        with np.load(path, allow_pickle=False) as z:
+            weight, temperature, n_max = (float(v) for v in z["params"])
+            return cls(
+                version=str(z["version"]),
+                vocabulary=z["vocabulary"].tolist(),
+                idf=z["idf"],
+                lr_coef=z["lr_coef"],
+                lr_bias=z["lr_bias"],
+                nb_logp=z["nb_logp"],
+                nb_unseen=z["nb_unseen"],
+                nb_prior=z["nb_prior"],
+                nb_weight=weight,
+                nb_temperature=temperature,
+                n_max=int(n_max),
+            )
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    result: np.ndarray = exp / exp.sum(axis=1, keepdims=True)
+    return result
+
+
 class SentimentModel:
-    """Loaded once per process (load() caches by path); predict() does no file I/O."""
+    """Loaded once per process and path (load() caches); thread-safe for prediction (read-only arrays)."""
 
-    _cache: ClassVar[dict[str, SentimentModel]] = {}
+    _cache: ClassVar[dict[Path, SentimentModel]] = {}
+    _lock: ClassVar[threading.Lock] = threading.Lock()
 
-    def __init__(self, version: str) -> None:
-        self.version = version
+    def __init__(self, arrays: SentimentArrays) -> None:
+        self.arrays = arrays
+        self.version = arrays.version
+        self.vectorizer = Vectorizer(arrays.vocabulary, arrays.idf)
+        self._lr_coef = arrays.lr_coef.astype(np.float64)
+        self._nb_logp = arrays.nb_logp.astype(np.float64)
 
     @classmethod
     def load(cls, path: Path | None = None) -> SentimentModel:
-        key = str(path) if path else ""
-        model = cls._cache.get(key)
-        if model is None:
-            model = cls("lexicon-0")
-            cls._cache[key] = model
-        return model
+        """The model at `path` (default: the one shipped in analysis/models/), read from disk only once."""
+        resolved = (path or SHIPPED_SENTIMENT).resolve()
+        with cls._lock:
+            model = cls._cache.get(resolved)
+            if model is None:
+                model = cls(SentimentArrays.read(resolved))
+                cls._cache[resolved] = model
+                logger.info("sentiment model %s loaded from %s", model.version, resolved)
+            return model
 
-    def predict(self, title: str, content: str) -> SentimentResult:
-        text = normalize(join_title(title, content))
-        pos = sum(text.count(w) for w in _POSITIVE)
-        neg = sum(text.count(w) for w in _NEGATIVE)
-        score = 0.5 + 0.15 * (pos - neg)
-        score = min(1.0, max(0.0, score))
-        label = "positive" if score > 0.6 else "negative" if score < 0.4 else "neutral"
-        return SentimentResult(label, score, self.version)
+    def probabilities(self, texts: Sequence[tuple[str, str]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(blend, logistic regression, Bayes) class probabilities, each [n, 3] in LABELS order."""
+        n_max = self.arrays.n_max
+        docs = [features(title, content, n_max) for title, content in texts]
+        counts, tfidf, unknown = self.vectorizer.transform(docs)
+        p_lr = _softmax(np.asarray(tfidf @ self._lr_coef) + self.arrays.lr_bias)
+        nb = (
+            np.asarray(counts @ self._nb_logp)
+            + np.outer(unknown, self.arrays.nb_unseen)
+            + self.arrays.nb_prior
+        )
+        p_nb = _softmax(nb / self.arrays.nb_temperature)
+        w = self.arrays.nb_weight
+        return (1.0 - w) * p_lr + w * p_nb, p_lr, p_nb
 
     def predict_many(self, texts: Sequence[tuple[str, str]]) -> list[SentimentResult]:
-        return [self.predict(t, c) for t, c in texts]
+        if not texts:
+            return []
+        blend, _, _ = self.probabilities(texts)
+        scores = blend[:, 2] + 0.5 * blend[:, 1]
+        best = blend.argmax(axis=1)
+        return [
+            SentimentResult(LABELS[int(b)], round(float(s), 4), self.version)
+            for b, s in zip(best, scores, strict=True)
+        ]
+
+    def predict(self, title: str, content: str) -> SentimentResult:
+        return self.predict_many([(title, content)])[0]

@@ -8,7 +8,11 @@ Negation scopes and quoted phrases get marked features so 不及时 and “高�
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+from scipy import sparse
 
 # Full-width ASCII (！ to ～) to half-width, the ideographic space to a space.
 _FULLWIDTH = {i: i - 0xFEE0 for i in range(0xFF01, 0xFF5F)}
@@ -116,3 +120,47 @@ def features(title: str, content: str, n_max: int = 3) -> list[str]:
     """Every feature of one item: char 1..n_max-grams of the normalised text plus marked features."""
     text = normalize(join_title(title, content))
     return char_ngrams(text, 1, n_max) + marked_features(text)
+
+
+class Vectorizer:
+    """Maps feature lists to sparse rows: raw counts (for Bayes) and sublinear TF-IDF, L2-normalised
+    (the same numbers as scikit-learn's TfidfVectorizer(sublinear_tf=True)), without importing sklearn."""
+
+    def __init__(self, vocabulary: Sequence[str], idf: np.ndarray) -> None:
+        self.index: dict[str, int] = {term: i for i, term in enumerate(vocabulary)}
+        self.idf = idf.astype(np.float64)
+        self.size = len(self.index)
+
+    def transform(
+        self, docs: Sequence[Sequence[str]]
+    ) -> tuple[sparse.csr_matrix, sparse.csr_matrix, np.ndarray]:
+        """(counts, tfidf, unknown) for docs given as feature lists; `unknown` counts features not in the
+        vocabulary per doc (SnowNLP's Bayes gives those the class's unseen probability)."""
+        index = self.index
+        indptr = [0]
+        indices: list[int] = []
+        counts: list[int] = []
+        unknown = np.zeros(len(docs), dtype=np.float64)
+        for row, feats in enumerate(docs):
+            tally = Counter(feats)
+            missing = 0
+            for term, count in tally.items():
+                col = index.get(term)
+                if col is None:
+                    missing += count
+                else:
+                    indices.append(col)
+                    counts.append(count)
+            unknown[row] = missing
+            indptr.append(len(indices))
+        shape = (len(docs), self.size)
+        cnt = np.asarray(counts, dtype=np.float64)
+        cols = np.asarray(indices, dtype=np.int32)
+        ptr = np.asarray(indptr, dtype=np.int32)
+        count_matrix = sparse.csr_matrix((cnt, cols, ptr), shape=shape)
+        weights = (1.0 + np.log(cnt)) * self.idf[cols] if len(cnt) else cnt
+        tfidf = sparse.csr_matrix((weights, cols, ptr), shape=shape)
+        norms = np.sqrt(np.asarray(tfidf.multiply(tfidf).sum(axis=1)).ravel())
+        norms[norms == 0] = 1.0
+        tfidf = sparse.csr_matrix(sparse.diags(1.0 / norms) @ tfidf)
+        return count_matrix, tfidf, unknown

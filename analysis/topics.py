@@ -1,19 +1,32 @@
 """Topic: one of the 15 level-1 government classes with a confidence, plus focus-area tags.
 
-Interim keyword scorer with the final interface; the trained model replaces its internals (same API).
+The class comes from a char 1–3-gram TF-IDF logistic regression trained only on the project's own corpus
+(analysis/corpus); class keywords from config/topics.yaml nudge its scores, and tags are keyword matches
+found in one pass by an Aho–Corasick automaton. Loaded once per (topics config, model path).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
-from analysis.textfeatures import join_title, normalize
+import ahocorasick
+import numpy as np
+
+from analysis.textfeatures import Vectorizer, features, join_title, normalize
 from core.settings import TOPIC_CLASSES, TopicsFile
 
 logger = logging.getLogger(__name__)
+
+MODELS_DIR = Path(__file__).resolve().parent / "models"
+SHIPPED_TOPIC = MODELS_DIR / "topic.npz"
+# Added to a class's logit per distinct keyword of that class found in the text (at most KEYWORD_CAP).
+KEYWORD_BOOST = 0.6
+KEYWORD_CAP = 3
 
 
 @dataclass(frozen=True)
@@ -23,24 +36,130 @@ class TopicResult:
     tags: tuple[str, ...]  # focus-area tags from config/topics.yaml
 
 
-class TopicModel:
+@dataclass(frozen=True)
+class TopicArrays:
+    """A topic model file: logistic regression over TF-IDF; columns follow core.settings.TOPIC_CLASSES."""
+
+    version: str
+    vocabulary: Sequence[str]
+    idf: np.ndarray  # [V]
+    coef: np.ndarray  # [V, 15]
+    bias: np.ndarray  # [15]
+    n_max: int = 3
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as fh:
+            np.savez_compressed(
+                fh,
+                version=np.array(self.version),
+                classes=np.array(list(TOPIC_CLASSES)),
+                vocabulary=np.array(list(self.vocabulary)),
+                idf=self.idf.astype(np.float32),
+                coef=self.coef.astype(np.float16),
+                bias=self.bias.astype(np.float64),
+                n_max=np.array(self.n_max),
+            )
+
+    @classmethod
+    def read(cls, path: Path) -> TopicArrays:
+        with np.load(path, allow_pickle=False) as z:
+            if tuple(z["classes"].tolist()) != TOPIC_CLASSES:
+                raise ValueError(f"{path}: topic classes differ from core.settings.TOPIC_CLASSES")
+            return cls(
+                version=str(z["version"]),
+                vocabulary=z["vocabulary"].tolist(),
+                idf=z["idf"],
+                coef=z["coef"],
+                bias=z["bias"],
+                n_max=int(z["n_max"]),
+            )
+
+
+class _KeywordIndex:
+    """Every keyword of every class and tag in one automaton: one pass over the text finds them all."""
+
     def __init__(self, topics: TopicsFile) -> None:
-        self._classes = [(c.name, [normalize(k) for k in c.keywords]) for c in topics.classes]
-        self._tags = [(t.name, [normalize(k) for k in t.keywords], t.min_hits) for t in topics.tags]
+        self.automaton = ahocorasick.Automaton()
+        entries: dict[str, list[tuple[str, str]]] = {}
+        for cls in topics.classes:
+            for keyword in cls.keywords:
+                entries.setdefault(normalize(keyword), []).append(("class", cls.name))
+        for tag in topics.tags:
+            for keyword in tag.keywords:
+                entries.setdefault(normalize(keyword), []).append(("tag", tag.name))
+        for keyword, owners in entries.items():
+            if keyword:
+                self.automaton.add_word(keyword, (keyword, tuple(owners)))
+        self.empty = not entries
+        if not self.empty:
+            self.automaton.make_automaton()
+        self.tag_order = [t.name for t in topics.tags]
+        self.min_hits = {t.name: t.min_hits for t in topics.tags}
+
+    def scan(self, text: str) -> tuple[dict[str, int], tuple[str, ...]]:
+        """(class -> distinct keywords found, tags whose distinct keyword count reaches min_hits)."""
+        if self.empty:
+            return {}, ()
+        class_hits: dict[str, set[str]] = {}
+        tag_hits: dict[str, set[str]] = {}
+        for _, (keyword, owners) in self.automaton.iter(text):
+            for kind, name in owners:
+                (class_hits if kind == "class" else tag_hits).setdefault(name, set()).add(keyword)
+        tags = tuple(t for t in self.tag_order if len(tag_hits.get(t, ())) >= self.min_hits[t])
+        return {name: len(found) for name, found in class_hits.items()}, tags
+
+
+class TopicModel:
+    """Loaded once per process, topics config and path; prediction does no file I/O."""
+
+    _cache: ClassVar[dict[tuple[str, Path], TopicModel]] = {}
+    _lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, arrays: TopicArrays, topics: TopicsFile) -> None:
+        self.arrays = arrays
+        self.version = arrays.version
+        self.vectorizer = Vectorizer(arrays.vocabulary, arrays.idf)
+        self._coef = arrays.coef.astype(np.float64)
+        self._keywords = _KeywordIndex(topics)
+        self._class_index = {name: i for i, name in enumerate(TOPIC_CLASSES)}
 
     @classmethod
     def load(cls, topics: TopicsFile, path: Path | None = None) -> TopicModel:
-        return cls(topics)
+        resolved = (path or SHIPPED_TOPIC).resolve()
+        key = (topics.model_dump_json(), resolved)
+        with cls._lock:
+            model = cls._cache.get(key)
+            if model is None:
+                model = cls(TopicArrays.read(resolved), topics)
+                cls._cache[key] = model
+                logger.info("topic model %s loaded from %s", model.version, resolved)
+            return model
+
+    def predict_many(
+        self, texts: Sequence[tuple[str, str]], *, use_keywords: bool = True
+    ) -> list[TopicResult]:
+        if not texts:
+            return []
+        n_max = self.arrays.n_max
+        docs = [features(title, content, n_max) for title, content in texts]
+        _, tfidf, _ = self.vectorizer.transform(docs)
+        logits = np.asarray(tfidf @ self._coef) + self.arrays.bias
+        all_tags: list[tuple[str, ...]] = []
+        for row, (title, content) in enumerate(texts):
+            class_hits, tags = self._keywords.scan(normalize(join_title(title, content)))
+            all_tags.append(tags)
+            if use_keywords:
+                for name, hits in class_hits.items():
+                    logits[row, self._class_index[name]] += KEYWORD_BOOST * min(hits, KEYWORD_CAP)
+        logits -= logits.max(axis=1, keepdims=True)
+        probs = np.exp(logits)
+        probs /= probs.sum(axis=1, keepdims=True)
+        best = probs.argmax(axis=1)
+        return [
+            TopicResult(TOPIC_CLASSES[int(b)], round(float(probs[i, b]), 4), all_tags[i])
+            for i, b in enumerate(best)
+        ]
 
     def predict(self, title: str, content: str) -> TopicResult:
-        text = normalize(join_title(title, content))
-        scores = [(sum(text.count(k) for k in kws), name) for name, kws in self._classes]
-        best, name = max(scores)
-        total = sum(s for s, _ in scores)
-        topic = name if best else TOPIC_CLASSES[0]
-        confidence = best / total if total else 0.0
-        tags = tuple(n for n, kws, m in self._tags if sum(text.count(k) for k in kws) >= m)
-        return TopicResult(topic, confidence, tags)
-
-    def predict_many(self, texts: Sequence[tuple[str, str]]) -> list[TopicResult]:
-        return [self.predict(t, c) for t, c in texts]
+        return self.predict_many([(title, content)])[0]

