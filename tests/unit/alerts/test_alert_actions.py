@@ -190,11 +190,11 @@ def test_extend_timer_working_days_capped(db: Database, clock: FixedClock, app_c
         actions.extend_timer(db, clock, LEADER, task_id, 3, "")
     actions.extend_timer(db, clock, LEADER, task_id, 5, "需要现场核查")
     with db.session() as s:
-        task = s.get(ResponseTask, task_id)
-        assert task is not None
+        extended = s.get(ResponseTask, task_id)
+        assert extended is not None
         # Oct 16, 19, 20, 21, 22 -> Thu Oct 22 17:30
-        assert task.due_at.replace(tzinfo=UTC) == datetime(2026, 10, 22, 9, 30, tzinfo=UTC)
-        assert task.extensions == 1 and task.limit_spec["extended"] == 5
+        assert extended.due_at.replace(tzinfo=UTC) == datetime(2026, 10, 22, 9, 30, tzinfo=UTC)
+        assert extended.extensions == 1 and extended.limit_spec["extended"] == 5
     with pytest.raises(StateError, match="上限"):
         actions.extend_timer(db, clock, ADMIN, task_id, 4, "再延")  # 5 + 4 > 8
     actions.answer_task(db, clock, DUTY, task_id, "已在留言板答复")
