@@ -29,15 +29,15 @@ def element_text(element: Any) -> str:
     """Readable text of an lxml element: block boundaries become newlines, inline text runs together."""
     parts: list[str] = []
 
-    def walk(node: Any) -> None:
+    def walk(node: Any, root: bool = False) -> None:
         tag = node.tag if isinstance(node.tag, str) else ""
         tag = tag.rsplit("}", 1)[-1].lower()
         if tag in SKIP_TAGS or node.tag is etree.Comment or node.tag is etree.ProcessingInstruction:
-            if node.tail:
+            if node.tail and not root:
                 parts.append(node.tail)
             return
-        block = tag in BLOCK_TAGS
-        if block:
+        block = tag in BLOCK_TAGS and not root  # the selected element's own edges add no newline
+        if block or tag == "br":
             parts.append("\n")
         if node.text:
             parts.append(node.text)
@@ -45,15 +45,10 @@ def element_text(element: Any) -> str:
             walk(child)
         if block:
             parts.append("\n")
-        if node.tail:
+        if node.tail and not root:
             parts.append(node.tail)
 
-    tail = element.tail
-    element.tail = None  # the element's own tail is outside the selected node
-    try:
-        walk(element)
-    finally:
-        element.tail = tail
+    walk(element, root=True)
     return "".join(parts)
 
 
