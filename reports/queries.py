@@ -1,0 +1,582 @@
+"""Aggregate queries shared by the weekly report and the daily brief.
+
+Every query selects only the columns it needs and groups in SQL where the backend can; what is left (medians,
+JSON lists, peak hours) is done in pandas on small frames. Portable between SQLite and PostgreSQL: time
+buckets are a CASE over bound UTC instants, never a backend date function.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import ColumnElement, String, and_, case, cast, func, not_, or_, select
+from sqlalchemy.orm import Session
+
+from core.clock import ensure_utc
+from core.models import Alert, Department, Event, Item, ItemAnalysis, ResponseTask, Source
+from core.privacy import mask
+
+UNANALYZED = "unanalyzed"
+NO_DEPARTMENT = "未指定部门"
+NO_REGION = "未识别"
+NO_TOPIC = "未分类"
+
+
+def mask_text(text: str | None) -> str:
+    """Masks personal data in citizen text that was not masked at analysis time (event titles, summaries)."""
+    return mask(text or "")
+
+
+def item_time() -> ColumnElement[datetime]:
+    """When an item happened: its publication time, or when we fetched it if the source gives none."""
+    return func.coalesce(Item.published_at, Item.fetched_at)
+
+
+def item_in(start: datetime, end: datetime) -> ColumnElement[bool]:
+    """Items of [start, end). Written as an OR so that the published_at index serves both halves."""
+    return or_(
+        and_(Item.published_at >= start, Item.published_at < end),
+        and_(Item.published_at.is_(None), Item.fetched_at >= start, Item.fetched_at < end),
+    )
+
+
+def slot_of(expr: ColumnElement[datetime], bounds: Sequence[datetime]) -> ColumnElement[int]:
+    """Index of the bucket [bounds[i], bounds[i+1]) that `expr` falls in (rows are filtered to the range)."""
+    return case(*[(expr < b, i) for i, b in enumerate(bounds[1:])], else_=len(bounds) - 2)
+
+
+def item_counts(session: Session, bounds: Sequence[datetime]) -> pd.DataFrame:
+    """Counts of items per time slot and dimension.
+
+    Columns: slot, kind, sentiment (UNANALYZED when not analyzed yet), risk_level, topic, region, n.
+    """
+    start, end = bounds[0], bounds[-1]
+    inner = (
+        select(
+            slot_of(item_time(), bounds).label("slot"),
+            Item.kind.label("kind"),
+            func.coalesce(ItemAnalysis.sentiment, UNANALYZED).label("sentiment"),
+            func.coalesce(ItemAnalysis.risk_level, 0).label("risk_level"),
+            func.coalesce(ItemAnalysis.topic, "").label("topic"),
+            func.coalesce(Item.region, "").label("region"),
+        )
+        .select_from(Item)
+        .outerjoin(ItemAnalysis, ItemAnalysis.item_id == Item.id)
+        .where(item_in(start, end))
+        .subquery()
+    )
+    # Grouping over a subquery: PostgreSQL cannot match a GROUP BY expression that repeats bound parameters.
+    cols = [inner.c.slot, inner.c.kind, inner.c.sentiment, inner.c.risk_level, inner.c.topic, inner.c.region]
+    rows = session.execute(select(*cols, func.count().label("n")).group_by(*cols)).all()
+    frame = pd.DataFrame(rows, columns=["slot", "kind", "sentiment", "risk_level", "topic", "region", "n"])
+    return frame.astype({"slot": "int64", "risk_level": "int64", "n": "int64"})
+
+
+def json_list_counts(
+    session: Session, column: Any, bounds: Sequence[datetime]
+) -> list[tuple[int, str, list[Any]]]:
+    """(slot, sentiment, list) for items of the range whose JSON list column (tags, scheme_hits) is not
+    empty. The emptiness test is on the stored text, which both backends keep as written ('[]')."""
+    start, end = bounds[0], bounds[-1]
+    stmt = (
+        select(slot_of(item_time(), bounds), func.coalesce(ItemAnalysis.sentiment, UNANALYZED), column)
+        .select_from(Item)
+        .join(ItemAnalysis, ItemAnalysis.item_id == Item.id)
+        .where(item_in(start, end), not_(cast(column, String).in_(["[]", "null"])))
+    )
+    return [(int(slot), str(sent), list(value or [])) for slot, sent, value in session.execute(stmt)]
+
+
+def tag_name(tag: Any) -> str:
+    if isinstance(tag, dict):
+        return str(tag.get("name") or tag.get("tag") or "")
+    return str(tag)
+
+
+def alerts_by_level(session: Session, start: datetime, end: datetime) -> dict[int, int]:
+    rows = session.execute(
+        select(Alert.level, func.count())
+        .where(Alert.opened_at >= start, Alert.opened_at < end)
+        .group_by(Alert.level)
+    ).all()
+    return {int(level): int(n) for level, n in rows}
+
+
+def event_counts(session: Session, start: datetime, end: datetime) -> tuple[int, int]:
+    """(events first seen in the range, events active in the range)."""
+    new = session.scalar(
+        select(func.count()).select_from(Event).where(Event.first_seen_at >= start, Event.first_seen_at < end)
+    )
+    active = session.scalar(
+        select(func.count()).select_from(Event).where(Event.first_seen_at < end, Event.last_seen_at >= start)
+    )
+    return int(new or 0), int(active or 0)
+
+
+# --- response timers -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TaskFigures:
+    """Response timers of a period, judged at the period's end.
+
+    on_time / late: answered within the period, before / after the due time. overdue: not answered by the
+    period's end and past due. in_progress: not answered, not yet due.
+    """
+
+    on_time: int = 0
+    late: int = 0
+    overdue: int = 0
+    in_progress: int = 0
+    median_response_hours: float | None = None
+
+    @property
+    def judged(self) -> int:
+        """Timers whose outcome is known at the period's end: answered, or already past due."""
+        return self.on_time + self.late + self.overdue
+
+    @property
+    def open(self) -> int:
+        return self.overdue + self.in_progress
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return self.on_time / self.judged if self.judged else None
+
+
+def task_frame(session: Session, start: datetime, end: datetime) -> pd.DataFrame:
+    """Timers that matter for [start, end): answered in it, or still unanswered at its end.
+
+    Columns: id, department_id, item_id, event_id, started_at, due_at, warn_at, answered_at, paused_seconds, outcome
+    (on_time | late | overdue | in_progress), response_hours (answered only), overdue_hours (overdue only).
+    """
+    answered_in = and_(ResponseTask.answered_at >= start, ResponseTask.answered_at < end)
+    open_at_end = or_(ResponseTask.answered_at.is_(None), ResponseTask.answered_at >= end)
+    rows = session.execute(
+        select(
+            ResponseTask.id,
+            ResponseTask.department_id,
+            ResponseTask.item_id,
+            ResponseTask.event_id,
+            ResponseTask.started_at,
+            ResponseTask.due_at,
+            ResponseTask.warn_at,
+            ResponseTask.answered_at,
+            ResponseTask.paused_seconds,
+        ).where(
+            ResponseTask.state != "cancelled",
+            ResponseTask.started_at < end,
+            or_(answered_in, open_at_end),
+        )
+    ).all()
+    columns = [
+        "id",
+        "department_id",
+        "item_id",
+        "event_id",
+        "started_at",
+        "due_at",
+        "warn_at",
+        "answered_at",
+        "paused_seconds",
+    ]
+    frame = pd.DataFrame(rows, columns=columns)
+    if frame.empty:
+        return frame.assign(
+            outcome=pd.Series(dtype=str),
+            response_hours=pd.Series(dtype=float),
+            overdue_hours=pd.Series(dtype=float),
+        )
+    for col in ("started_at", "due_at", "warn_at", "answered_at"):
+        frame[col] = pd.to_datetime(
+            frame[col].map(lambda v: ensure_utc(v) if v is not None else None), utc=True
+        )
+    end_ts = pd.Timestamp(end)
+    answered = frame["answered_at"].notna() & (frame["answered_at"] < end_ts)
+    late = answered & (frame["answered_at"] > frame["due_at"])
+    overdue = ~answered & (frame["due_at"] < end_ts)
+    frame["outcome"] = "in_progress"
+    frame.loc[overdue, "outcome"] = "overdue"
+    frame.loc[answered, "outcome"] = "on_time"
+    frame.loc[late, "outcome"] = "late"
+    elapsed = (frame["answered_at"] - frame["started_at"]).dt.total_seconds() - frame[
+        "paused_seconds"
+    ].fillna(0)
+    frame["response_hours"] = (elapsed / 3600).clip(lower=0).where(answered)
+    frame["overdue_hours"] = ((end_ts - frame["due_at"]).dt.total_seconds() / 3600).where(overdue)
+    return frame
+
+
+def task_figures(frame: pd.DataFrame) -> TaskFigures:
+    if frame.empty:
+        return TaskFigures()
+    counts = frame["outcome"].value_counts()
+    median = frame["response_hours"].median()
+    return TaskFigures(
+        on_time=int(counts.get("on_time", 0)),
+        late=int(counts.get("late", 0)),
+        overdue=int(counts.get("overdue", 0)),
+        in_progress=int(counts.get("in_progress", 0)),
+        median_response_hours=None if pd.isna(median) else float(median),
+    )
+
+
+def department_names(session: Session) -> dict[int, str]:
+    return {int(i): str(n) for i, n in session.execute(select(Department.id, Department.name))}
+
+
+def source_names(session: Session, ids: Iterable[int]) -> dict[int, str]:
+    wanted = sorted({i for i in ids if i is not None})
+    if not wanted:
+        return {}
+    return {
+        int(i): str(n)
+        for i, n in session.execute(select(Source.id, Source.name).where(Source.id.in_(wanted)))
+    }
+
+
+@dataclass(frozen=True)
+class TaskSubject:
+    """What a timer is about, for lists: a masked title and the kind of thing it is."""
+
+    title: str
+    kind: str  # hotline | board | news | event
+
+
+def task_subjects(
+    session: Session, item_ids: Iterable[int], event_ids: Iterable[int]
+) -> dict[str, TaskSubject]:
+    """Keys 'item:<id>' and 'event:<id>'. Titles are the analysis's masked titles where they exist."""
+    out: dict[str, TaskSubject] = {}
+    items = sorted({int(i) for i in item_ids})
+    if items:
+        for item_id, kind, title, masked in session.execute(
+            select(Item.id, Item.kind, Item.title, ItemAnalysis.title_masked)
+            .outerjoin(ItemAnalysis, ItemAnalysis.item_id == Item.id)
+            .where(Item.id.in_(items))
+        ):
+            out[f"item:{item_id}"] = TaskSubject(masked or mask_text(title), str(kind))
+    events = sorted({int(i) for i in event_ids})
+    if events:
+        for event_id, title in session.execute(select(Event.id, Event.title).where(Event.id.in_(events))):
+            out[f"event:{event_id}"] = TaskSubject(mask_text(title), "event")
+    return out
+
+
+def subject_key(item_id: Any, event_id: Any) -> str:
+    if item_id is not None and not pd.isna(item_id):
+        return f"item:{int(item_id)}"
+    if event_id is not None and not pd.isna(event_id):
+        return f"event:{int(event_id)}"
+    return ""
+
+
+@dataclass(frozen=True)
+class OverdueTask:
+    department: str
+    title: str
+    kind: str
+    started_at: datetime
+    due_at: datetime
+    overdue_hours: float
+
+
+def overdue_tasks(session: Session, frame: pd.DataFrame, limit: int) -> tuple[list[OverdueTask], int]:
+    """The most overdue timers first, at most `limit`; and how many more there are."""
+    if frame.empty:
+        return [], 0
+    overdue = frame[frame["outcome"] == "overdue"].sort_values(
+        ["overdue_hours", "id"], ascending=[False, True]
+    )
+    shown = overdue.head(limit)
+    subjects = task_subjects(
+        session,
+        [int(i) for i in shown["item_id"].dropna()],
+        [int(i) for i in shown.loc[shown["item_id"].isna(), "event_id"].dropna()],
+    )
+    names = department_names(session)
+    out = []
+    for row in shown.itertuples(index=False):
+        subject = subjects.get(subject_key(row.item_id, row.event_id), TaskSubject("（无标题）", ""))
+        dept_id = row.department_id
+        department = names.get(int(dept_id), NO_DEPARTMENT) if pd.notna(dept_id) else NO_DEPARTMENT
+        out.append(
+            OverdueTask(
+                department=department,
+                title=subject.title,
+                kind=subject.kind,
+                started_at=row.started_at.to_pydatetime(),
+                due_at=row.due_at.to_pydatetime(),
+                overdue_hours=float(row.overdue_hours),
+            )
+        )
+    return out, max(0, len(overdue) - limit)
+
+
+# --- events ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EventDigest:
+    """One event as the reports show it. Text fields are masked."""
+
+    id: int
+    title: str
+    topic: str
+    region: str
+    risk_level: int
+    risk_score: float
+    first_seen_at: datetime
+    last_seen_at: datetime
+    first_source: str
+    first_text: str  # the first item's masked text, for the summary
+    item_count: int
+    source_count: int
+    kind_counts: dict[str, int]
+    sentiment: dict[str, int]  # negative / neutral / positive
+    peak_hour: datetime | None  # start of the local hour with most items (UTC)
+    peak_count: int
+    handling: str  # on_time | late | overdue | in_progress | resolved | alerting | none
+    status: str
+
+
+def event_digests(
+    session: Session, start: datetime, end: datetime, *, limit: int, new_only: bool = False
+) -> list[EventDigest]:
+    """Events of the range ranked by risk level, risk score, then reach (items); judged at `end`."""
+    where = (
+        [Event.first_seen_at < end, Event.first_seen_at >= start]
+        if new_only
+        else [
+            Event.first_seen_at < end,
+            Event.last_seen_at >= start,
+        ]
+    )
+    events = session.execute(
+        select(
+            Event.id,
+            Event.title,
+            Event.topic,
+            Event.region,
+            Event.risk_level,
+            Event.risk_score,
+            Event.first_seen_at,
+            Event.last_seen_at,
+            Event.first_source_id,
+            Event.first_item_id,
+            Event.item_count,
+            Event.source_count,
+            Event.kind_counts,
+            Event.neg_count,
+            Event.neu_count,
+            Event.pos_count,
+            Event.status,
+        )
+        .where(*where)
+        .order_by(Event.risk_level.desc(), Event.risk_score.desc(), Event.item_count.desc(), Event.id)
+        .limit(limit)
+    ).all()
+    if not events:
+        return []
+    ids = [e.id for e in events]
+    item_rows = session.execute(
+        select(Item.id, Item.event_id, Item.kind, Item.source_id, item_time(), ItemAnalysis.sentiment)
+        .outerjoin(ItemAnalysis, ItemAnalysis.item_id == Item.id)
+        .where(Item.event_id.in_(ids))
+    ).all()
+    items = pd.DataFrame(item_rows, columns=["id", "event_id", "kind", "source_id", "ts", "sentiment"])
+    if not items.empty:
+        items["ts"] = pd.to_datetime(items["ts"].map(ensure_utc), utc=True)
+    first_ids = {}
+    for e in events:
+        mine = items[items["event_id"] == e.id] if not items.empty else items
+        first_ids[e.id] = e.first_item_id or (
+            int(mine.sort_values(["ts", "id"])["id"].iloc[0]) if len(mine) else None
+        )
+    texts = _first_texts(session, [i for i in first_ids.values() if i])
+    sources = source_names(session, [e.first_source_id for e in events if e.first_source_id])
+    handling = _event_handling(session, ids, end)
+    out = []
+    for e in events:
+        mine = items[items["event_id"] == e.id] if not items.empty else items
+        peak_hour, peak_count = _peak_hour(mine["ts"]) if len(mine) else (None, 0)
+        if len(mine):
+            kinds = {str(k): int(v) for k, v in mine["kind"].value_counts().items()}
+            sent = mine["sentiment"].fillna(UNANALYZED).value_counts()
+            sentiment = {s: int(sent.get(s, 0)) for s in ("negative", "neutral", "positive")}
+            item_count = max(int(e.item_count or 0), len(mine))
+            source_count = max(int(e.source_count or 0), int(mine["source_id"].nunique()))
+        else:
+            kinds = {str(k): int(v) for k, v in (e.kind_counts or {}).items()}
+            sentiment = {"negative": e.neg_count, "neutral": e.neu_count, "positive": e.pos_count}
+            item_count, source_count = int(e.item_count or 0), int(e.source_count or 0)
+        first_source = sources.get(e.first_source_id, "") if e.first_source_id else ""
+        if not first_source and len(mine):
+            first = mine.sort_values(["ts", "id"]).iloc[0]
+            first_source = source_names(session, [int(first["source_id"])]).get(int(first["source_id"]), "")
+        out.append(
+            EventDigest(
+                id=e.id,
+                title=mask_text(e.title),
+                topic=e.topic or "",
+                region=e.region or "",
+                risk_level=int(e.risk_level or 0),
+                risk_score=float(e.risk_score or 0.0),
+                first_seen_at=ensure_utc(e.first_seen_at),
+                last_seen_at=ensure_utc(e.last_seen_at),
+                first_source=first_source,
+                first_text=texts.get(first_ids[e.id] or -1, ""),
+                item_count=item_count,
+                source_count=source_count,
+                kind_counts=kinds,
+                sentiment=sentiment,
+                peak_hour=peak_hour,
+                peak_count=peak_count,
+                handling=handling.get(e.id, "none"),
+                status=e.status or "open",
+            )
+        )
+    return out
+
+
+def _first_texts(session: Session, item_ids: list[int]) -> dict[int, str]:
+    if not item_ids:
+        return {}
+    out = {}
+    for item_id, title, content, t_masked, c_masked in session.execute(
+        select(Item.id, Item.title, Item.content, ItemAnalysis.title_masked, ItemAnalysis.content_masked)
+        .outerjoin(ItemAnalysis, ItemAnalysis.item_id == Item.id)
+        .where(Item.id.in_(item_ids))
+    ):
+        if t_masked or c_masked:
+            out[int(item_id)] = (c_masked or t_masked or "").strip()
+        else:
+            out[int(item_id)] = mask_text(content or title).strip()
+    return out
+
+
+def _peak_hour(ts: pd.Series) -> tuple[datetime | None, int]:
+    """The local hour with the most items (ties: the earliest); returned as the hour's UTC start."""
+    hours = ts.dt.tz_convert("Asia/Shanghai").dt.floor("h")
+    counts = hours.value_counts()
+    top = int(counts.max())
+    peak = min(h for h, n in counts.items() if n == top)
+    return peak.tz_convert("UTC").to_pydatetime(), top
+
+
+def _event_handling(session: Session, event_ids: list[int], end: datetime) -> dict[int, str]:
+    """One word per event for how it was handled by `end`: the worst timer outcome, else the alert state."""
+    tasks = session.execute(
+        select(
+            func.coalesce(ResponseTask.event_id, Item.event_id),
+            ResponseTask.due_at,
+            ResponseTask.answered_at,
+        )
+        .outerjoin(Item, Item.id == ResponseTask.item_id)
+        .where(
+            ResponseTask.state != "cancelled",
+            ResponseTask.started_at < end,
+            or_(ResponseTask.event_id.in_(event_ids), Item.event_id.in_(event_ids)),
+        )
+    ).all()
+    rank = {"overdue": 4, "in_progress": 3, "late": 2, "on_time": 1}
+    out: dict[int, str] = {}
+    for event_id, due_at, answered_at in tasks:
+        due = ensure_utc(due_at)
+        answered = ensure_utc(answered_at) if answered_at is not None else None
+        if answered is not None and answered < end:
+            outcome = "late" if answered > due else "on_time"
+        else:
+            outcome = "overdue" if due < end else "in_progress"
+        if rank[outcome] > rank.get(out.get(int(event_id), ""), 0):
+            out[int(event_id)] = outcome
+    missing = [i for i in event_ids if i not in out]
+    if missing:
+        for alert_event, resolved_at in session.execute(
+            select(Alert.event_id, Alert.resolved_at).where(
+                Alert.event_id.in_(missing), Alert.opened_at < end
+            )
+        ):
+            if alert_event is None:
+                continue
+            event_id = int(alert_event)
+            state = "resolved" if resolved_at is not None and ensure_utc(resolved_at) < end else "alerting"
+            if out.get(int(event_id)) != "alerting":
+                out[int(event_id)] = state
+    return out
+
+
+# --- alerts still open --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OpenAlert:
+    id: int
+    level: int
+    title: str
+    opened_at: datetime
+    state: str  # now
+    acknowledged: bool  # by the cut-off time
+
+    @property
+    def state_then(self) -> str:
+        """The state at the cut-off: an alert resolved since was still being handled then."""
+        if self.state != "resolved":
+            return self.state
+        return "acknowledged" if self.acknowledged else "triggered"
+
+
+def open_alerts(session: Session, end: datetime, limit: int) -> tuple[list[OpenAlert], dict[int, int]]:
+    """Alerts open at `end` (opened before it, not resolved by it): the highest levels first, and the count
+    per level of all of them."""
+    where = [Alert.opened_at < end, or_(Alert.resolved_at.is_(None), Alert.resolved_at >= end)]
+    per_level = {
+        int(level): int(n)
+        for level, n in session.execute(select(Alert.level, func.count()).where(*where).group_by(Alert.level))
+    }
+    rows = session.execute(
+        select(Alert.id, Alert.level, Alert.title, Alert.opened_at, Alert.state, Alert.acknowledged_at)
+        .where(*where)
+        .order_by(Alert.level.desc(), Alert.opened_at)
+        .limit(limit)
+    ).all()
+    alerts = [
+        OpenAlert(
+            id=r.id,
+            level=int(r.level),
+            title=mask_text(r.title),
+            opened_at=ensure_utc(r.opened_at),
+            state=r.state,
+            acknowledged=r.acknowledged_at is not None and ensure_utc(r.acknowledged_at) < end,
+        )
+        for r in rows
+    ]
+    return alerts, per_level
+
+
+@dataclass(frozen=True)
+class Counted:
+    """A name with its count in this period and the previous one."""
+
+    name: str
+    count: int
+    previous: int = 0
+
+    @property
+    def change(self) -> int:
+        return self.count - self.previous
+
+
+def counted(current: Counter[str], previous: Counter[str], *, top: int | None = None) -> list[Counted]:
+    names = sorted(set(current) | set(previous), key=lambda n: (-current.get(n, 0), -previous.get(n, 0), n))
+    rows = [Counted(n, current.get(n, 0), previous.get(n, 0)) for n in names]
+    return rows[:top] if top else rows
+
+
+def hour_bounds(start: datetime, hours: int) -> list[datetime]:
+    return [start + timedelta(hours=h) for h in range(hours + 1)]
