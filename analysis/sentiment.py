@@ -16,7 +16,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from analysis.textfeatures import Vectorizer, features
+from analysis.textfeatures import Vectorizer, text_features
 
 logger = logging.getLogger(__name__)
 
@@ -118,12 +118,13 @@ class SentimentModel:
     def probabilities(self, texts: Sequence[tuple[str, str]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(blend, logistic regression, Bayes) class probabilities, each [n, 3] in LABELS order."""
         n_max = self.arrays.n_max
-        docs = [features(title, content, n_max) for title, content in texts]
-        counts, tfidf, unknown = self.vectorizer.transform(docs)
-        p_lr = _softmax(np.asarray(tfidf @ self._lr_coef) + self.arrays.lr_bias)
+        docs = [text_features(title, content, n_max) for title, content in texts]
+        rows = self.vectorizer.transform(docs)
+        p_lr = _softmax(rows.dot(rows.tfidf, self._lr_coef) + self.arrays.lr_bias)
+        # SnowNLP's Bayes: every occurrence counts; features outside the vocabulary get the unseen log-prob
         nb = (
-            np.asarray(counts @ self._nb_logp)
-            + np.outer(unknown, self.arrays.nb_unseen)
+            rows.dot(rows.counts, self._nb_logp)
+            + np.outer(rows.unknown, self.arrays.nb_unseen)
             + self.arrays.nb_prior
         )
         p_nb = _softmax(nb / self.arrays.nb_temperature)

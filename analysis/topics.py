@@ -17,7 +17,7 @@ from typing import ClassVar
 import ahocorasick
 import numpy as np
 
-from analysis.textfeatures import Vectorizer, features, join_title, normalize
+from analysis.textfeatures import Vectorizer, normalize, text_features
 from core.settings import TOPIC_CLASSES, TopicsFile
 
 logger = logging.getLogger(__name__)
@@ -142,12 +142,12 @@ class TopicModel:
         if not texts:
             return []
         n_max = self.arrays.n_max
-        docs = [features(title, content, n_max) for title, content in texts]
-        _, tfidf, _ = self.vectorizer.transform(docs)
-        logits = np.asarray(tfidf @ self._coef) + self.arrays.bias
+        docs = [text_features(title, content, n_max) for title, content in texts]
+        rows = self.vectorizer.transform(docs)
+        logits = rows.dot(rows.tfidf, self._coef) + self.arrays.bias
         all_tags: list[tuple[str, ...]] = []
-        for row, (title, content) in enumerate(texts):
-            class_hits, tags = self._keywords.scan(normalize(join_title(title, content)))
+        for row in range(len(texts)):
+            class_hits, tags = self._keywords.scan(docs[row].text)
             all_tags.append(tags)
             if use_keywords:
                 for name, hits in class_hits.items():

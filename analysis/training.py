@@ -17,7 +17,7 @@ import numpy as np
 
 from analysis.corpus.generator import generate
 from analysis.sentiment import LABELS, SentimentArrays
-from analysis.textfeatures import features
+from analysis.textfeatures import TextFeatures, text_features
 from analysis.topics import TopicArrays
 from core.settings import TOPIC_CLASSES
 
@@ -78,12 +78,12 @@ def corpus_examples(per_class: int, seed: int, field: str) -> list[Example]:
 
 
 def _fit_vocabulary(
-    docs: Sequence[Sequence[str]], min_df: int, max_features: int
+    docs: Sequence[TextFeatures], min_df: int, max_features: int
 ) -> tuple[list[str], np.ndarray]:
     """Vocabulary by document frequency and the smoothed idf of scikit-learn's TfidfTransformer."""
     from sklearn.feature_extraction.text import CountVectorizer
 
-    counter = CountVectorizer(analyzer=lambda doc: doc, min_df=min_df, max_features=max_features)
+    counter = CountVectorizer(analyzer=lambda doc: doc.terms, min_df=min_df, max_features=max_features)
     matrix = counter.fit_transform(docs)
     vocabulary = [""] * len(counter.vocabulary_)
     for term, col in counter.vocabulary_.items():
@@ -99,12 +99,14 @@ def train_sentiment(
     """Fit the Bayes counts and the logistic regression on `examples` (labels in LABELS)."""
     from analysis.textfeatures import Vectorizer
 
-    docs = [features(e.title, e.content, params.n_max) for e in examples]
+    docs = [text_features(e.title, e.content, params.n_max) for e in examples]
     vocabulary, idf = _fit_vocabulary(docs, params.min_df, params.max_features)
     vectorizer = Vectorizer(vocabulary, idf)
-    counts, tfidf, _ = vectorizer.transform(docs)
+    rows = vectorizer.transform(docs)
     y = np.array([LABELS.index(e.label) for e in examples])
     weights = np.array([e.weight for e in examples])
+    tfidf = rows.to_scipy("tfidf", vectorizer.size)
+    counts = rows.to_scipy("counts", vectorizer.size)
     lr_coef, lr_bias = _fit_logistic(tfidf, y, weights, params.c, len(LABELS))
     nb_logp, nb_unseen, nb_prior = _fit_bayes(counts, y, weights, len(LABELS))
     return SentimentArrays(
@@ -178,9 +180,10 @@ def train_topic(
 ) -> TopicArrays:
     from analysis.textfeatures import Vectorizer
 
-    docs = [features(e.title, e.content, params.n_max) for e in examples]
+    docs = [text_features(e.title, e.content, params.n_max) for e in examples]
     vocabulary, idf = _fit_vocabulary(docs, params.min_df, params.max_features)
-    _, tfidf, _ = Vectorizer(vocabulary, idf).transform(docs)
+    vectorizer = Vectorizer(vocabulary, idf)
+    tfidf = vectorizer.transform(docs).to_scipy("tfidf", vectorizer.size)
     y = np.array([TOPIC_CLASSES.index(e.label) for e in examples])
     coef, bias = _fit_logistic(tfidf, y, np.ones(len(y)), params.c, len(TOPIC_CLASSES))
     return TopicArrays(
