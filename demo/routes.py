@@ -76,6 +76,8 @@ def not_found(message: str = "页面不存在") -> Response:
 def parse_time(value: str, key: str, open311: bool = False) -> datetime:
     """ISO 8601 (naive means Asia/Shanghai wall time, as the site prints it) or epoch seconds."""
     text = value.strip()
+    # an unencoded '+' of '+08:00' arrives as a space
+    text = re.sub(r"(T|\s)(\d{2}:\d{2}(:\d{2}(\.\d+)?)?) (\d{2}:?\d{2})$", r"\1\2+\5", text)
     try:
         if re.fullmatch(r"\d+(\.\d+)?", text):
             return datetime.fromtimestamp(float(text), UTC)

@@ -336,7 +336,10 @@ def compose_message(
             parts.append(rng.choice(P.ATTEMPTS))
         parts.append(rng.choice(P.REPORT_DEMANDS if request_type == "举报" else P.DEMANDS))
     elif request_type == "咨询":
-        parts.append(fill(rng.choice(P.CONSULT_OPENINGS), slots))
+        opening = fill(rng.choice(P.CONSULT_OPENINGS), slots)
+        if core.startswith("请问") and opening.endswith("请问"):
+            opening = opening[: -len("请问")]
+        parts.append(opening)
         parts.append(_end(core, "？"))
         if details:
             parts.append(_end(details[0]))
@@ -382,20 +385,17 @@ def compose_reply(
 ) -> str:
     """A department's answer (答复内容 / 回复内容)."""
     slots = Slots(rng, district, when, dept)
-    actions = P.REPLY_ACTIONS[request_type]
-    # keep the bank's order (an answer comes before "if you have further questions")
-    picked = sorted(rng.sample(range(len(actions)), k=min(len(actions), rng.randint(1, 3))))
-    chosen = [actions[i] for i in picked]
+    chosen = [rng.choice(group) for group in P.REPLY_ACTIONS[request_type]]
     greeting = rng.choice(P.REPLY_OPENINGS)
     if greeting in ("网友您好！", "来电人您好："):
         greeting = "来电人您好：" if hotline else "网友您好！"
     lead = {
-        "咨询": f"关于您咨询的“{title}”问题，",
+        "咨询": f"关于您咨询的“{title}”事项，",
         "建议": f"关于您提出的“{title}”建议，",
         "表扬": "您的来信已收悉。",
     }.get(request_type, f"关于您反映的“{title}”一事，")
     parts = [greeting, lead]
-    parts.extend(fill(a, slots) for a in chosen)
+    parts.extend(fill(a, slots) for a in chosen if a)
     parts.append(fill(rng.choice(P.REPLY_CLOSINGS), slots))
     return "".join(parts) + f"\n{dept}"
 
