@@ -69,6 +69,9 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "nginx"
     sys_version = ""
     timeout = 120  # idle keep-alive connections are closed after this long
+    # Headers and body go out in two writes; with Nagle on, every keep-alive response after the first
+    # waits ~40 ms for the client's delayed ACK (measured: 45 ms vs 0.2 ms per request).
+    disable_nagle_algorithm = True
     server: _HTTPServer
 
     def do_GET(self) -> None:
