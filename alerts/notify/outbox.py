@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from alerts.content import MailContent
 from alerts.notify.smtp import ConnectionFailed, MailTransport, build_message, message_id
-from core.clock import Clock, ensure_utc
+from core.clock import Clock
 from core.db import Database
 from core.errors import NotifyError
 from core.models import Notification
@@ -302,8 +302,10 @@ def deliver_due(
         for _ in range(max_batches):
             batch = claim(db, clock.now(), mail_from=mail_from, limit=limit, lease_seconds=lease_seconds)
             report.claimed += len(batch)
-            unreachable = _deliver_batch(db, clock, transport, batch, mail_from, report)
-            if unreachable or len(batch) < limit:
+            if not batch:
+                break
+            # Fail-over rows written by this batch are due at once, so the loop runs until nothing is due.
+            if _deliver_batch(db, clock, transport, batch, mail_from, report):
                 break
     finally:
         transport.close()
@@ -360,11 +362,3 @@ def _deliver_batch(
         mark_sent(db, mail.id, clock.now())
         report.sent += 1
     return False
-
-
-def pending_count(db: Database, now: datetime) -> int:
-    with db.session() as session:
-        rows = session.scalars(
-            select(Notification.next_attempt_at).where(Notification.status == "pending")
-        ).all()
-    return sum(1 for at in rows if ensure_utc(at) <= now)

@@ -14,6 +14,7 @@ import smtplib
 import ssl
 from collections.abc import Sequence
 from datetime import datetime
+from email import policy as email_policy
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
@@ -106,7 +107,8 @@ class SmtpTransport:
             self._conn = self._connect()
         conn = self._conn
         try:
-            conn.sendmail(sender, [recipient], message.as_bytes())
+            # smtplib sends bytes as they are: the lines must already end in CRLF (policy.SMTP).
+            conn.sendmail(sender, [recipient], message.as_bytes(policy=email_policy.SMTP))
             return "250 accepted"
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = next(iter(exc.recipients.values()), (0, b""))
