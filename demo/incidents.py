@@ -152,7 +152,7 @@ def _black_water(rng: random.Random, start: datetime) -> Incident:
         start + timedelta(minutes=25),
     )
     for n, minutes in enumerate(offsets):
-        at = start + timedelta(minutes=minutes, seconds=rng.randrange(0, 30))
+        at = start + timedelta(minutes=minutes, seconds=rng.randrange(0, 30) if n else 0)  # first: on time
         spot = rng.choice(_BW_SPOTS)
         fill = {"河": RIVER, "点": spot}
         title = rng.choice(_BW_TITLES).format(**fill)
@@ -337,8 +337,8 @@ def _wage_arrears(rng: random.Random, start: datetime) -> Incident:
         start + timedelta(minutes=_WAGE_SCRIPT[0][0]),
         start + timedelta(minutes=_WAGE_SCRIPT[-1][0]),
     )
-    for minutes, source, request_type, title, body in _WAGE_SCRIPT:
-        at = start + timedelta(minutes=minutes, seconds=rng.randrange(0, 40))
+    for n, (minutes, source, request_type, title, body) in enumerate(_WAGE_SCRIPT):
+        at = start + timedelta(minutes=minutes, seconds=rng.randrange(0, 40) if n else 0)
         fill = {
             "工地": SITE,
             "承包": CONTRACTOR,
