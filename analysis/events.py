@@ -30,7 +30,7 @@ _STOP_BIGRAMS = _words(
     "反映 问题 希望 有关 关部 部门 相关 领导 我们 你们 他们 居民 市民 群众 小区 业主 情况 处理 解决 尽快 请求 恳请"
     " 要求 现在 目前 已经 没有 一直 这个 那个 这些 什么 怎么 为什 么时 时候 进行 工作 人员 今天 昨天 去年 今年"
     " 严重 影响 生活 正常 可以 能够 是否 是不 不是 就是 但是 而且 如果 因为 所以 还是 以及 以上 以下 谢谢 感谢"
-    " 政府 街道 社区 区政 市政 办理 答复 回复 投诉 举报 咨询 建议 请问 您好 多次 至今 到现 网友 留言"
+    " 政府 街道 社区 区政 市政 办理 答复 回复 投诉 举报 咨询 建议 请问 您好 多次 至今 到现 网友 留言 来电"
 )
 
 
@@ -89,6 +89,7 @@ _ANCHOR = re.compile(
     r"(?=([\u4e00-\u9fff]{2})(?:建筑|物业|劳务|房地产|置业|建设|工程|科技|实业|贸易|餐饮)?(水库|小区|花园|家园|公寓|大厦|广场|大道|社区|公司|集团|工地|项目|小学|中学|学校|幼儿园"
     r"|医院|卫生院|市场|商场|超市|酒店|车站|公园|河|湖|江|溪|沟|渠|塘|苑|路|街|巷|村|厂))"
 )
+_ADMIN_CHARS = frozenset("区县市镇乡省")
 _ANCHOR_BAD_CHARS = frozenset(
     "的了在是这那条个些我你他她们有和与及到从向对把被就也都还几该此某每各等本全其一二三四五六七八九十"
 )
@@ -96,7 +97,7 @@ _ANCHOR_GENERIC_PREFIXES = frozenset(
     _words(
         "物业 开发 建筑 施工 建设 工程 改造 燃气 供水 电力 保险 运输 劳务 民办 公办 农贸 附近 周边 门口 旁边 对面 整个"
         " 所在 本地 当地 城市 农村 乡村 山村 马路 道路 公路 小路 大路 街道 河道 护城 城中 城乡 老旧 居民 住宅 商品"
-        " 公司 集团 花园 家园 小区 工地 项目 社区 广场 大厦 公寓 市场 学校 医院 处理 污水"
+        " 公司 集团 花园 家园 小区 工地 项目 社区 广场 大厦 公寓 市场 学校 医院 处理 污水 反映 来电 投诉 举报 位于"
     )
 )
 _ANCHOR_GENERIC = frozenset(
@@ -110,10 +111,16 @@ _ANCHOR_GENERIC = frozenset(
 def text_anchors(text: str) -> frozenset[str]:
     """Named places and organisations mentioned in the text (prefix of two characters + kind)."""
     anchors: set[str] = set()
-    for prefix, suffix in _ANCHOR.findall(text):
+    for m in _ANCHOR.finditer(text):
+        prefix, suffix = m.group(1), m.group(2)
         if prefix in _ANCHOR_GENERIC_PREFIXES or any(c in _ANCHOR_BAD_CHARS for c in prefix):
             continue
         if prefix[-1] + suffix[0] in _ANCHOR_GENERIC or prefix[-1] + suffix in _ANCHOR_GENERIC:
+            continue
+        if prefix[-1] == suffix[0]:
+            continue  # 清水河河水: 水河河 is a seam, 清水河 is the name
+        # 湖 in 临湖区, 江 in 江北区: a one-character kind that starts a district name is not a place.
+        if len(suffix) == 1 and any(c in _ADMIN_CHARS for c in text[m.end(2) : m.end(2) + 2]):
             continue
         anchors.add(prefix + suffix)
     return frozenset(anchors)

@@ -52,6 +52,9 @@ class RiskParams:
     overdue: float = 15.0
     positive_signal_share: float = 0.5  # sensitive signals in a positive text (thanks for a fix) count half
     # events
+    # Events: the most serious item sets the base; growth (volume, spread, press, burst) fills the headroom
+    # above it in proportion, so a wave of ordinary complaints with a burst and press coverage reaches II
+    # (橙) and I (红) needs a serious item as well.
     volume_per_doubling: float = 3.0
     volume_max: float = 15.0
     per_extra_source: float = 5.0
@@ -292,34 +295,38 @@ class EventRiskInput:
 
 def event_risk(event: EventRiskInput, params: RiskParams = DEFAULT_PARAMS) -> RiskAssessment:
     factors: list[RiskFactor] = []
-    if event.max_item_score > 0:
+    base = max(0.0, min(100.0, event.max_item_score))
+    if base > 0:
         reasons = "、".join(f.text.split("：")[0].split("（")[0] for f in event.max_item_factors[:3])
-        text = f"单条信息最高风险{event.max_item_score:.0f}分" + (f"（{reasons}）" if reasons else "")
-        factors.append(RiskFactor("max_item", event.max_item_score, text))
+        text = f"单条信息最高风险{base:.0f}分" + (f"（{reasons}）" if reasons else "")
+        factors.append(RiskFactor("max_item", base, text))
+    growth: list[RiskFactor] = []
     if event.item_count > 1:
         points = min(params.volume_max, params.volume_per_doubling * math.log2(event.item_count))
-        factors.append(RiskFactor("volume", points, f"相关信息{event.item_count}条"))
+        growth.append(RiskFactor("volume", points, f"相关信息{event.item_count}条"))
     if event.source_count > 1:
         points = min(params.spread_max, params.per_extra_source * (event.source_count - 1))
-        factors.append(RiskFactor("spread", points, f"{event.source_count}个来源同时出现"))
+        growth.append(RiskFactor("spread", points, f"{event.source_count}个来源同时出现"))
     news = int(event.kind_counts.get("news", 0))
     if news and event.item_count > news:
         # Coverage matters when the press picks up what citizens report; a lone article is an item risk.
-        factors.append(RiskFactor("news_coverage", params.news_coverage, f"已有{news}篇新闻报道"))
+        growth.append(RiskFactor("news_coverage", params.news_coverage, f"已有{news}篇新闻报道"))
     if event.bursting:
-        factors.append(RiskFactor("burst", params.burst, event.burst_text or "短时间内信息量突增"))
+        growth.append(RiskFactor("burst", params.burst, event.burst_text or "短时间内信息量突增"))
     if (
         event.item_count >= params.negative_share_min_items
         and event.neg_count / event.item_count >= params.negative_share
     ):
         share = event.neg_count / event.item_count
-        factors.append(RiskFactor("negative_share", params.negative_share_points, f"负面信息占{share:.0%}"))
+        growth.append(RiskFactor("negative_share", params.negative_share_points, f"负面信息占{share:.0%}"))
     if event.overdue_count:
-        factors.append(
-            RiskFactor("overdue", params.event_overdue, f"{event.overdue_count}条信息超过办理时限")
-        )
+        growth.append(RiskFactor("overdue", params.event_overdue, f"{event.overdue_count}条信息超过办理时限"))
     elif event.unanswered_count:
-        factors.append(
+        growth.append(
             RiskFactor("unanswered", params.event_unanswered, f"{event.unanswered_count}条信息久未答复")
         )
+    # Growth counts in proportion to the headroom above the base: the score approaches 100 but an event of
+    # ordinary complaints cannot outrank one serious report merely by size.
+    headroom = 1.0 - base / 100.0
+    factors.extend(RiskFactor(f.factor, f.points * headroom, f.text) for f in growth)
     return _finish(factors, event.floor, params)

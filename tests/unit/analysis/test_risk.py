@@ -163,7 +163,21 @@ def test_event_risk_rises_with_volume_spread_news_and_burst() -> None:
         )
     )
     assert single.score < grown.score < covered.score < bursting.score
-    assert single.level is Level.IV and bursting.level >= Level.II
+    assert single.level is Level.IV and bursting.level is Level.II
+    # growth fills the headroom above the most serious item: size alone does not make an ordinary wave red
+    serious = event_risk(
+        _event(
+            item_count=9,
+            source_count=3,
+            kind_counts={"board": 6, "hotline": 2, "news": 1},
+            neg_count=9,
+            bursting=True,
+            max_item_score=70.0,
+        )
+    )
+    assert serious.level is Level.I and serious.score < 100
+    huge = event_risk(_event(item_count=10_000, source_count=50, neg_count=10_000, bursting=True))
+    assert huge.score < 80 and huge.level is Level.II
     codes = {f.factor for f in bursting.factors}
     assert {"max_item", "volume", "spread", "news_coverage", "burst", "negative_share"} <= codes
     assert "负面情绪" in next(f.text for f in bursting.factors if f.factor == "max_item")
