@@ -340,19 +340,24 @@ def compose_message(
         if core.startswith("请问") and opening.endswith("请问"):
             opening = opening[: -len("请问")]
         parts.append(opening)
+        parts.append(fill(rng.choice(P.CONSULT_CONTEXTS), slots))
         parts.append(_end(core, "？"))
         if details:
             parts.append(_end(details[0]))
+        parts.append(rng.choice(P.CONSULT_FOLLOW_UPS))
     elif request_type == "建议":
         parts.append(fill(rng.choice(P.SUGGEST_OPENINGS), slots))
+        parts.append(fill(rng.choice(P.SUGGEST_BACKGROUNDS), slots))
         parts.append(_end(core))
         parts.append(rng.choice(P.SUGGEST_REASONS))
     elif request_type == "求助":
         parts.append(rng.choice(P.HELP_OPENINGS))
         parts.append(_end("，".join([core, *details[:1]])))
+        parts.append(rng.choice(P.HELP_CONTEXTS).rstrip("，") + ("。" if parts[-1] else ""))
     else:  # 表扬
         parts.append(fill(rng.choice(P.THANKS_OPENINGS), slots))
         parts.append(_end(core))
+        parts.append(fill(rng.choice(P.THANKS_DETAILS), slots))
     if has_pd:
         parts.append(fill(rng.choice(P.CONTACT_CUES), slots))
     if request_type == "求助":
