@@ -23,6 +23,7 @@ from demo.model import (
     local_date,
     local_midnight,
 )
+from demo.newsbank import STORIES, Story
 
 # Items a day on an ordinary working day (about 150 in all; weekends are quieter).
 DAILY_BASE: dict[SourceKind, int] = {"hotline": 85, "board": 38, "gbk_board": 10, "news": 17}
@@ -130,14 +131,33 @@ def day_items(seed: int, day: date, source: SourceKind) -> list[HotlineOrder | B
     rng = day_rng(seed, day, source)
     count = day_count(rng, source, day)
     items: list[HotlineOrder | BoardPost | NewsArticle] = []
-    for at in publish_times(rng, day, count, news=source == "news"):
+    stories = news_lineup(rng, day, count) if source == "news" else []
+    for n, at in enumerate(publish_times(rng, day, count, news=source == "news")):
         if source == "hotline":
             items.append(make_hotline(rng, at, T.compose_message(rng, day, channel="hotline")))
         elif source == "news":
-            items.append(make_article(rng, at, T.compose_article(rng, day)))
+            items.append(make_article(rng, at, T.compose_article(rng, day, stories[n])))
         else:
             items.append(make_board_post(rng, at, source, T.compose_message(rng, day, channel=source)))
     return items
+
+
+def news_lineup(rng: random.Random, day: date, count: int) -> list[Story]:
+    """The day's stories, none twice: a story with a fixed title runs at most once a week, one whose title
+    names places or numbers every other day (so a reader never sees yesterday's headline again)."""
+    ordinal = day.toordinal()
+    fixed = [st for i, st in enumerate(STORIES) if "{" not in st.title and (i + ordinal) % 7 == 0]
+    templated = [st for i, st in enumerate(STORIES) if "{" in st.title and (i + ordinal) % 2 == 0]
+    negative = [st for st in fixed + templated if st.sentiment == "negative"]
+    others = [st for st in fixed + templated if st.sentiment != "negative"]
+    rng.shuffle(negative)
+    rng.shuffle(others)
+    wanted_negative = min(len(negative), round(count * 0.15))
+    lineup = negative[:wanted_negative] + others[: count - wanted_negative]
+    while len(lineup) < count:  # a very busy day: reuse templated stories with other places
+        lineup.append(rng.choice([st for st in STORIES if "{" in st.title]))
+    rng.shuffle(lineup)
+    return lineup
 
 
 # --- hotline -----------------------------------------------------------------------------------------------
