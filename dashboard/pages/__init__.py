@@ -1,0 +1,1 @@
+"""One module per dashboard page, named after its URL (overview is /)."""
