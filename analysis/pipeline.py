@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from analysis.dedupe import content_hash, simhash64
+from analysis.dedupe import simhash64
 from analysis.risk import (
     DEFAULT_PARAMS,
     ItemRiskInput,
@@ -95,7 +95,6 @@ class ItemResult:
     model_version: str
     region: str | None  # given, or found in the text
     simhash: int  # unsigned 64-bit
-    content_hash: str
     extra: dict[str, Any] = field(default_factory=dict)
 
     def scheme_hits_json(self) -> list[dict[str, object]]:
@@ -226,7 +225,6 @@ class Analyzer:
                     model_version=self.model_version,
                     region=record.region or self.find_region(text),
                     simhash=simhash64(text),
-                    content_hash=content_hash(title_m, content_m),
                 )
             )
         return results
