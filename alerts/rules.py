@@ -242,7 +242,7 @@ def source_health_candidates(
 ) -> list[Candidate]:
     level = _fixed_level(rule, Level.IV)
     defaults = config.sources.defaults
-    watched = {s.key: s for s in config.sources.sources if s.enabled and s.type != "file"}
+    watched = {s.key: s for s in config.sources.sources if s.enabled}
     if not watched:
         return []
     rows = (
@@ -260,12 +260,15 @@ def source_health_candidates(
                 + (f"：{src.last_error[:200]}" if src.last_error else "")
             )
             evidence = ensure_utc(src.last_failure_at or src.last_run_at or now)
+        cfg = watched[src.key]
+        silent_hours = cfg.silent_after_hours or defaults.silent_after_hours
         newest = src.last_item_at or src.created_at
         silent_for = now - ensure_utc(newest)
-        if silent_for >= timedelta(hours=defaults.silent_after_hours):
+        # File imports are never silent: people bring them when they have them.
+        if cfg.type != "file" and silent_for >= timedelta(hours=silent_hours):
             hours = silent_for.total_seconds() / 3600
-            reasons.append(f"已 {hours:.0f} 小时没有新信息（阈值 {defaults.silent_after_hours:g} 小时）")
-            went_silent = ensure_utc(newest) + timedelta(hours=defaults.silent_after_hours)
+            reasons.append(f"已 {hours:.0f} 小时没有新信息（阈值 {silent_hours:g} 小时）")
+            went_silent = ensure_utc(newest) + timedelta(hours=silent_hours)
             evidence = max(evidence, went_silent) if evidence else went_silent
         if not reasons or evidence is None:
             continue

@@ -116,7 +116,14 @@ class SmtpTransport:
                 self._drop()
                 raise ConnectionFailed(f"server closing: {code} {_text(text)}") from exc
             raise _coded(code, f"recipient {recipient} refused: {code} {_text(text)}") from exc
-        except smtplib.SMTPResponseException as exc:  # sender refused, data refused, ...
+        except smtplib.SMTPSenderRefused as exc:
+            # About our sender address or session (e.g. 530 STARTTLS/login required), not the recipient: every
+            # mail would fail alike, so keep them all for a retry instead of failing over.
+            self._drop()
+            raise ConnectionFailed(
+                f"server refused the sender: {exc.smtp_code} {_text(exc.smtp_error)}"
+            ) from exc
+        except smtplib.SMTPResponseException as exc:  # data refused, ...
             if exc.smtp_code == 421:
                 self._drop()
                 raise ConnectionFailed(f"server closing: {exc.smtp_code} {_text(exc.smtp_error)}") from exc
