@@ -451,16 +451,19 @@ def _published_entry(item: Item) -> dict[str, Any]:
         "truth": item.truth.as_dict(),
     }
     if isinstance(item, HotlineOrder):
+        entry["path"] = f"/open311/v2/requests/{item.public_id}.json"
         entry["status"] = item.status
         entry["dept"] = item.dept
         entry["late"] = (item.closed_at or datetime.max.replace(tzinfo=UTC)) > item.expected_at
     elif isinstance(item, BoardPost):
+        entry["path"] = f"/{'board' if item.source == 'board' else 'gbk-board'}/post/{item.public_id}"
         entry["status"] = item.status
         entry["target"] = item.target
         entry["edited"] = item.edited
         entry["deadline"] = iso_local(item.deadline)
         entry["late"] = (item.reply_at or datetime.max.replace(tzinfo=UTC)) > item.deadline
     elif isinstance(item, NewsArticle):
+        entry["path"] = f"/news/article/{item.public_id}.html"
         entry["status"] = "published"
         entry["channel"] = item.channel
         entry["media"] = item.media
