@@ -62,9 +62,13 @@ def main() -> None:
     args = parser.parse_args()
 
     seconds, counts = build_seconds(backfill_days=14)
-    print(f"build, 14-day backfill:                  {seconds:6.2f} s  ({sum(counts.values())} items: {counts})")
+    print(
+        f"build, 14-day backfill:                  {seconds:6.2f} s  ({sum(counts.values())} items: {counts})"
+    )
     seconds, counts = build_seconds(backfill_days=14, board_size=args.board_size)
-    print(f"build, 14-day backfill + board_size={args.board_size}: {seconds:6.2f} s  ({sum(counts.values())} items)")
+    print(
+        f"build, 14-day backfill + board_size={args.board_size}: {seconds:6.2f} s  ({sum(counts.values())} items)"
+    )
 
     with DemoServer(seed=7, speed=0, start=START, backfill_days=14, board_size=args.board_size) as server:
         posts = [f"/board/post/{p.public_id}" for p in server.world.boards["board"].live]
@@ -74,7 +78,9 @@ def main() -> None:
         cached = fetch_all(server, posts[:n])
         pages = len(server.world.boards["board"].live) // 20
         lists = fetch_all(server, [f"/board/list?page={1 + i % pages}" for i in range(n)])
-        api = fetch_all(server, [f"/hotline/api/orders?page={1 + i % 10}&page_size=100" for i in range(n // 5)])
+        api = fetch_all(
+            server, [f"/hotline/api/orders?page={1 + i % 10}&page_size=100" for i in range(n // 5)]
+        )
         parallel = fetch_parallel(server, posts[:n], 4)
         print(f"requests/s over one keep-alive connection ({n} requests each):")
         print(f"  /robots.txt (floor)                   {floor:8.0f}")

@@ -336,7 +336,10 @@ def test_admin_state_and_published(sfetch, shared_server: DemoServer):
     assert {"id", "version", "status", "deleted", "truth", "content_sha1", "late", "path"} <= set(entry)
     assert sfetch(entry["path"]).status == (404 if entry["deleted"] else 200)
     assert sfetch(published["news"][-1]["path"]).status == 200
-    assert sfetch(published["hotline"][-1]["path"]).json()[0]["service_request_id"] == published["hotline"][-1]["id"]
+    assert (
+        sfetch(published["hotline"][-1]["path"]).json()[0]["service_request_id"]
+        == published["hotline"][-1]["id"]
+    )
     assert set(entry["truth"]) >= {"topic", "request_type", "sentiment", "tags", "incident"}
     assert sfetch("/_admin/published?source=news").json()["sources"].keys() == {"news"}
     assert sfetch("/_admin/nothing").status == 404
