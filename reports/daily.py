@@ -10,8 +10,6 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-import pandas as pd
-
 from core.db import Database
 from core.settings import AppConfig
 from reports import queries as q
@@ -79,13 +77,13 @@ def collect_daily(db: Database, config: AppConfig, period: Period, generated_at:
     with db.session() as s:
         frame = q.item_counts(s, bounds)
         prev_frame = q.item_counts(s, previous.day_bounds())
-        tasks = q.task_frame(s, period.start, as_of)
-        prev_tasks = q.task_frame(s, previous.start, previous.end)
+        tasks = q.task_stats(s, period.start, as_of)
+        prev_tasks = q.task_stats(s, previous.start, previous.end)
         current = headline(s, period, frame, tasks)
         prev_headline = headline(s, previous, prev_frame, prev_tasks)
         new_events = q.event_digests(s, period.start, as_of, limit=MAX_EVENTS, new_only=True)
         alerts, alerts_by_level = q.open_alerts(s, as_of, MAX_ALERTS)
-        overdue, overdue_more = q.overdue_tasks(s, tasks, MAX_OVERDUE)
+        overdue, overdue_more = q.overdue_tasks(s, period.start, as_of, MAX_OVERDUE)
     hours = [0] * 24
     hours_negative = [0] * 24
     if not frame.empty:
@@ -94,15 +92,9 @@ def collect_daily(db: Database, config: AppConfig, period: Period, generated_at:
         negative = frame[frame["sentiment"] == "negative"].groupby("slot")["n"].sum()
         for slot, n in negative.items():
             hours_negative[int(slot)] = int(n)
-    open_tasks = tasks[tasks["outcome"].isin(["overdue", "in_progress"])] if not tasks.empty else tasks
-    warning = 0
-    if len(open_tasks):
-        in_progress = open_tasks[open_tasks["outcome"] == "in_progress"]
-        warning = int(
-            (in_progress["warn_at"].notna() & (in_progress["warn_at"] <= pd.Timestamp(as_of))).sum()
-        )
-    overdue_n = int((open_tasks["outcome"] == "overdue").sum()) if len(open_tasks) else 0
-    timers = TimerStatus(overdue=overdue_n, warning=warning, running=len(open_tasks) - overdue_n - warning)
+    figures = current.tasks
+    warning = int(tasks.counts["warning"].sum()) if not tasks.counts.empty else 0
+    timers = TimerStatus(overdue=figures.overdue, warning=warning, running=figures.in_progress - warning)
     topics_now: Counter[str] = named_counts(frame, "topic", q.NO_TOPIC)
     topics_before: Counter[str] = named_counts(prev_frame, "topic", q.NO_TOPIC)
     data = DailyData(

@@ -149,80 +149,92 @@ class TaskFigures:
         return self.on_time / self.judged if self.judged else None
 
 
-def task_frame(session: Session, start: datetime, end: datetime) -> pd.DataFrame:
-    """Timers that matter for [start, end): answered in it, or still unanswered at its end.
+@dataclass(frozen=True)
+class TaskStats:
+    """Timers that matter for [start, end) — answered in it, or still unanswered at its end — counted in SQL.
 
-    Columns: id, department_id, item_id, event_id, started_at, due_at, warn_at, answered_at, paused_seconds, outcome
-    (on_time | late | overdue | in_progress), response_hours (answered only), overdue_hours (overdue only).
+    counts: department_id, outcome (on_time | late | overdue | in_progress), n, warning (in-progress timers
+    whose 黄灯 warning time has passed). hours: department_id, hours — the response time of every timer
+    answered in the period, paused time excluded (only these rows leave the database).
     """
+
+    counts: pd.DataFrame
+    hours: pd.DataFrame
+
+
+def _task_scope(start: datetime, end: datetime) -> list[ColumnElement[bool]]:
     answered_in = and_(ResponseTask.answered_at >= start, ResponseTask.answered_at < end)
     open_at_end = or_(ResponseTask.answered_at.is_(None), ResponseTask.answered_at >= end)
-    rows = session.execute(
+    return [ResponseTask.state != "cancelled", ResponseTask.started_at < end, or_(answered_in, open_at_end)]
+
+
+def task_stats(session: Session, start: datetime, end: datetime) -> TaskStats:
+    answered = and_(ResponseTask.answered_at.is_not(None), ResponseTask.answered_at < end)
+    outcome = case(
+        (and_(answered, ResponseTask.answered_at > ResponseTask.due_at), "late"),
+        (answered, "on_time"),
+        (ResponseTask.due_at < end, "overdue"),
+        else_="in_progress",
+    )
+    warning = case(
+        (and_(not_(answered), ResponseTask.due_at >= end, ResponseTask.warn_at <= end), 1),
+        else_=0,
+    )
+    inner = (
         select(
-            ResponseTask.id,
+            ResponseTask.department_id.label("department_id"), outcome.label("outcome"), warning.label("w")
+        )
+        .where(*_task_scope(start, end))
+        .subquery()
+    )
+    rows = session.execute(
+        select(inner.c.department_id, inner.c.outcome, func.count(), func.sum(inner.c.w)).group_by(
+            inner.c.department_id, inner.c.outcome
+        )
+    ).all()
+    counts = pd.DataFrame(
+        [(d, o, int(n), int(w or 0)) for d, o, n, w in rows],
+        columns=["department_id", "outcome", "n", "warning"],
+    )
+    answered_rows = session.execute(
+        select(
             ResponseTask.department_id,
-            ResponseTask.item_id,
-            ResponseTask.event_id,
             ResponseTask.started_at,
-            ResponseTask.due_at,
-            ResponseTask.warn_at,
             ResponseTask.answered_at,
             ResponseTask.paused_seconds,
         ).where(
             ResponseTask.state != "cancelled",
             ResponseTask.started_at < end,
-            or_(answered_in, open_at_end),
+            ResponseTask.answered_at >= start,
+            ResponseTask.answered_at < end,
         )
     ).all()
-    columns = [
-        "id",
-        "department_id",
-        "item_id",
-        "event_id",
-        "started_at",
-        "due_at",
-        "warn_at",
-        "answered_at",
-        "paused_seconds",
-    ]
-    frame = pd.DataFrame(rows, columns=columns)
+    frame = pd.DataFrame(answered_rows, columns=["department_id", "started_at", "answered_at", "paused"])
     if frame.empty:
-        return frame.assign(
-            outcome=pd.Series(dtype=str),
-            response_hours=pd.Series(dtype=float),
-            overdue_hours=pd.Series(dtype=float),
+        hours = pd.DataFrame({"department_id": pd.Series(dtype=object), "hours": pd.Series(dtype=float)})
+    else:
+        # Naive values (SQLite) are UTC; pandas localises them, and converts aware ones (PostgreSQL).
+        elapsed = pd.to_datetime(frame["answered_at"], utc=True) - pd.to_datetime(
+            frame["started_at"], utc=True
         )
-    for col in ("started_at", "due_at", "warn_at", "answered_at"):
-        frame[col] = pd.to_datetime(
-            frame[col].map(lambda v: ensure_utc(v) if v is not None else None), utc=True
+        seconds = elapsed.dt.total_seconds() - frame["paused"].fillna(0).astype(float)
+        hours = pd.DataFrame(
+            {"department_id": frame["department_id"], "hours": (seconds / 3600).clip(lower=0)}
         )
-    end_ts = pd.Timestamp(end)
-    answered = frame["answered_at"].notna() & (frame["answered_at"] < end_ts)
-    late = answered & (frame["answered_at"] > frame["due_at"])
-    overdue = ~answered & (frame["due_at"] < end_ts)
-    frame["outcome"] = "in_progress"
-    frame.loc[overdue, "outcome"] = "overdue"
-    frame.loc[answered, "outcome"] = "on_time"
-    frame.loc[late, "outcome"] = "late"
-    elapsed = (frame["answered_at"] - frame["started_at"]).dt.total_seconds() - frame[
-        "paused_seconds"
-    ].fillna(0)
-    frame["response_hours"] = (elapsed / 3600).clip(lower=0).where(answered)
-    frame["overdue_hours"] = ((end_ts - frame["due_at"]).dt.total_seconds() / 3600).where(overdue)
-    return frame
+    return TaskStats(counts, hours)
 
 
-def task_figures(frame: pd.DataFrame) -> TaskFigures:
-    if frame.empty:
-        return TaskFigures()
-    counts = frame["outcome"].value_counts()
-    median = frame["response_hours"].median()
+def task_figures(stats: TaskStats) -> TaskFigures:
+    by_outcome = (
+        stats.counts.groupby("outcome")["n"].sum() if not stats.counts.empty else pd.Series(dtype=int)
+    )
+    median = stats.hours["hours"].median() if not stats.hours.empty else None
     return TaskFigures(
-        on_time=int(counts.get("on_time", 0)),
-        late=int(counts.get("late", 0)),
-        overdue=int(counts.get("overdue", 0)),
-        in_progress=int(counts.get("in_progress", 0)),
-        median_response_hours=None if pd.isna(median) else float(median),
+        on_time=int(by_outcome.get("on_time", 0)),
+        late=int(by_outcome.get("late", 0)),
+        overdue=int(by_outcome.get("overdue", 0)),
+        in_progress=int(by_outcome.get("in_progress", 0)),
+        median_response_hours=None if median is None or pd.isna(median) else float(median),
     )
 
 
@@ -286,36 +298,49 @@ class OverdueTask:
     overdue_hours: float
 
 
-def overdue_tasks(session: Session, frame: pd.DataFrame, limit: int) -> tuple[list[OverdueTask], int]:
-    """The most overdue timers first, at most `limit`; and how many more there are."""
-    if frame.empty:
-        return [], 0
-    overdue = frame[frame["outcome"] == "overdue"].sort_values(
-        ["overdue_hours", "id"], ascending=[False, True]
-    )
-    shown = overdue.head(limit)
+def overdue_tasks(
+    session: Session, start: datetime, end: datetime, limit: int
+) -> tuple[list[OverdueTask], int]:
+    """Timers past due and unanswered at `end`, the longest overdue first (at most `limit`); and how many more."""
+    where = [
+        *_task_scope(start, end),
+        or_(ResponseTask.answered_at.is_(None), ResponseTask.answered_at >= end),
+        ResponseTask.due_at < end,
+    ]
+    total = int(session.scalar(select(func.count()).select_from(ResponseTask).where(*where)) or 0)
+    rows = session.execute(
+        select(
+            ResponseTask.department_id,
+            ResponseTask.item_id,
+            ResponseTask.event_id,
+            ResponseTask.started_at,
+            ResponseTask.due_at,
+        )
+        .where(*where)
+        .order_by(ResponseTask.due_at, ResponseTask.id)
+        .limit(limit)
+    ).all()
     subjects = task_subjects(
         session,
-        [int(i) for i in shown["item_id"].dropna()],
-        [int(i) for i in shown.loc[shown["item_id"].isna(), "event_id"].dropna()],
+        [r.item_id for r in rows if r.item_id],
+        [r.event_id for r in rows if not r.item_id and r.event_id],
     )
     names = department_names(session)
     out = []
-    for row in shown.itertuples(index=False):
-        subject = subjects.get(subject_key(row.item_id, row.event_id), TaskSubject("（无标题）", ""))
-        dept_id = row.department_id
-        department = names.get(int(dept_id), NO_DEPARTMENT) if pd.notna(dept_id) else NO_DEPARTMENT
+    for r in rows:
+        subject = subjects.get(subject_key(r.item_id, r.event_id), TaskSubject("（无标题）", ""))
+        due = ensure_utc(r.due_at)
         out.append(
             OverdueTask(
-                department=department,
+                department=names.get(r.department_id, NO_DEPARTMENT) if r.department_id else NO_DEPARTMENT,
                 title=subject.title,
                 kind=subject.kind,
-                started_at=row.started_at.to_pydatetime(),
-                due_at=row.due_at.to_pydatetime(),
-                overdue_hours=float(row.overdue_hours),
+                started_at=ensure_utc(r.started_at),
+                due_at=due,
+                overdue_hours=(end - due).total_seconds() / 3600,
             )
         )
-    return out, max(0, len(overdue) - limit)
+    return out, max(0, total - limit)
 
 
 # --- events ------------------------------------------------------------------------------------------------

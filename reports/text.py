@@ -124,7 +124,7 @@ def excerpt(text: str, limit: int = 80) -> str:
     if not text:
         return ""
     for i, ch in enumerate(text[: limit + 1]):
-        if ch in "。！？!?；;" and i >= 8:
+        if ch in "。！？!?；;" and i >= 6:  # skip openers such as 您好。
             return text[: i + 1].rstrip("。；;") if i < limit else text[:limit] + "……"
     return text if len(text) <= limit else text[:limit] + "……"
 
@@ -441,7 +441,8 @@ def event_summary(e: EventDigest) -> str:
         elif e.sentiment.get("positive", 0) / total >= 0.5:
             mix += "，总体评价正面"
         parts.append(f"情感构成为{mix}")
-    parts.append(f"风险等级{level_name(e.risk_level)}，处置情况：{HANDLING.get(e.handling, e.handling)}")
+    risk = f"风险等级为{level_name(e.risk_level)}" if e.risk_level > 0 else "未达到风险等级"
+    parts.append(f"{risk}，处置情况：{HANDLING.get(e.handling, e.handling)}")
     return "；".join(parts) + "。"
 
 

@@ -166,8 +166,8 @@ def collect_weekly(db: Database, config: AppConfig, period: Period, generated_at
     with db.session() as s:
         frame = q.item_counts(s, period.day_bounds())
         prev_frame = q.item_counts(s, previous.day_bounds())
-        tasks = q.task_frame(s, period.start, as_of)
-        prev_tasks = q.task_frame(s, previous.start, previous.end)
+        tasks = q.task_stats(s, period.start, as_of)
+        prev_tasks = q.task_stats(s, previous.start, previous.end)
         current = headline(s, period, frame, tasks)
         prev_headline = headline(s, previous, prev_frame, prev_tasks)
         tag_rows = q.json_list_counts(s, ItemAnalysis.tags, period.day_bounds())
@@ -177,7 +177,7 @@ def collect_weekly(db: Database, config: AppConfig, period: Period, generated_at
         events = q.event_digests(s, period.start, as_of, limit=TOP_EVENTS)
         bursts = _burst_episodes(s, period, as_of)
         departments = _departments(s, tasks)
-        overdue, overdue_more = q.overdue_tasks(s, tasks, MAX_OVERDUE)
+        overdue, overdue_more = q.overdue_tasks(s, period.start, as_of, MAX_OVERDUE)
     tag_counts = _tag_counter(tag_rows)
     data = WeeklyData(
         period=period,
@@ -212,7 +212,7 @@ def collect_weekly(db: Database, config: AppConfig, period: Period, generated_at
     return data
 
 
-def headline(s: Session, period: Period, frame: pd.DataFrame, tasks: pd.DataFrame) -> Headline:
+def headline(s: Session, period: Period, frame: pd.DataFrame, tasks: q.TaskStats) -> Headline:
     by_kind = frame.groupby("kind")["n"].sum() if not frame.empty else pd.Series(dtype="int64")
     by_sent = frame.groupby("sentiment")["n"].sum() if not frame.empty else pd.Series(dtype="int64")
     kinds = {k: int(by_kind.get(k, 0)) for k in KINDS}
@@ -342,27 +342,34 @@ def _topic_region_count(s: Session, topic: str, region: str, start: datetime, en
     return int(s.scalar(stmt) or 0)
 
 
-def _departments(s: Session, tasks: pd.DataFrame) -> list[DepartmentRow]:
-    if tasks.empty:
+def _departments(s: Session, tasks: q.TaskStats) -> list[DepartmentRow]:
+    if tasks.counts.empty:
         return []
     names = q.department_names(s)
-    frame = tasks.assign(
-        department=tasks["department_id"].map(
-            lambda i: names.get(int(i), q.NO_DEPARTMENT) if pd.notna(i) else q.NO_DEPARTMENT
-        )
+
+    def name(dept_id: object) -> str:
+        return names.get(int(dept_id), q.NO_DEPARTMENT) if pd.notna(dept_id) else q.NO_DEPARTMENT  # type: ignore[call-overload]
+
+    counts = tasks.counts.assign(department=tasks.counts["department_id"].map(name))
+    table = counts.pivot_table(index="department", columns="outcome", values="n", aggfunc="sum", fill_value=0)
+    medians = (
+        tasks.hours.assign(department=tasks.hours["department_id"].map(name))
+        .groupby("department")["hours"]
+        .median()
+        if not tasks.hours.empty
+        else pd.Series(dtype=float)
     )
     rows = []
-    for name, group in frame.groupby("department"):
-        counts = group["outcome"].value_counts()
-        median = group["response_hours"].median()
+    for department, row in table.iterrows():
+        median = medians.get(department)
         rows.append(
             DepartmentRow(
-                name=str(name),
-                on_time=int(counts.get("on_time", 0)),
-                late=int(counts.get("late", 0)),
-                overdue=int(counts.get("overdue", 0)),
-                in_progress=int(counts.get("in_progress", 0)),
-                median_hours=None if pd.isna(median) else float(median),
+                name=str(department),
+                on_time=int(row.get("on_time", 0)),
+                late=int(row.get("late", 0)),
+                overdue=int(row.get("overdue", 0)),
+                in_progress=int(row.get("in_progress", 0)),
+                median_hours=None if median is None or pd.isna(median) else float(median),
             )
         )
     # Worst first: most overdue, then most late, then the biggest load.

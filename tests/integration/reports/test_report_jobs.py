@@ -14,12 +14,14 @@ from sqlalchemy import select
 from core.clock import FixedClock, ensure_utc
 from core.db import Database
 from core.errors import InputError
-from core.models import AuditLog, Notification, Report
+from core.models import AuditLog, Notification, Report, ResponseTask
 from core.report_requests import request_report
 from core.runtime import JobContext
 from core.settings import AppConfig
-from reports import jobs
-from tests.integration.reports.seed import MONDAY_MORNING, PHONE, Seeded
+from reports import jobs, text
+from reports.daily import collect_daily
+from reports.periods import day_period
+from tests.integration.reports.seed import MONDAY_MORNING, PHONE, Seeded, local
 
 LEADERS = ["deputy-mayor@yunjiang.gov.example", "secretary-general@yunjiang.gov.example"]
 
@@ -165,3 +167,28 @@ def test_an_empty_week_yields_a_short_valid_report(
     assert daily["empty"] is True
     brief = Document(reports(db)[1].docx_path)
     assert any("平台未监测到舆情信息" in p.text for p in brief.paragraphs)
+
+
+def test_daily_brief_counts_timers_at_the_end_of_the_day(
+    db: Database, seeded: Seeded, app_config: AppConfig
+) -> None:
+    with db.session() as s:
+        s.add(
+            ResponseTask(
+                item_id=seeded.items_w47[10],
+                department_id=seeded.departments["sthj"],
+                kind="hotline_other",
+                limit_spec={},
+                started_at=local(11, 19, 9),
+                due_at=local(11, 23, 9),
+                warn_at=local(11, 19, 20),
+                state="running",
+                updated_at=local(11, 19, 9),
+            )
+        )
+    data = collect_daily(db, app_config, day_period(date(2026, 11, 19)), MONDAY_MORNING)
+    # At 19 Nov 24:00: T3 (due 19 Nov 09:00) overdue; the new timer is past its warning time; T5 running.
+    assert (data.timers.overdue, data.timers.warning, data.timers.running) == (1, 1, 1)
+    assert [o.department for o in data.overdue] == ["市住房和城乡建设局"]
+    assert data.open_alerts_by_level == {3: 1, 2: 2}  # the red alert was resolved at 09:00 on the 19th
+    assert "临近时限（黄灯）1件" in text.open_work_sentence(data)
