@@ -191,6 +191,10 @@ class Slots(dict[str, str]):
             return pick(("3", "5", "7", "10"))
         if kind == "数量":
             return str(rng.randrange(3, 13))
+        if kind == "个位":  # before 十/百: 三十余, 五百余
+            return CN_DIGITS[rng.randrange(2, 10)]
+        if kind == "届":
+            return cn_number(rng.randrange(30, 40))
         if kind == "户数":
             return str(rng.randrange(12, 98) * 100)
         if kind == "日期":
@@ -446,10 +450,14 @@ def compose_article(
     if tail:
         paragraphs.append(tail)
     pool = {"positive": COMMENTS_POSITIVE, "neutral": COMMENTS_NEUTRAL, "negative": COMMENTS_NEGATIVE}
-    comments = []
+    comments: list[tuple[str, str]] = []
+    said: set[str] = set()
     for _ in range(rng.randint(0, 5)):
         mood = story.sentiment if rng.random() < 0.7 else rng.choice(("positive", "neutral", "negative"))
-        comments.append((masked_name(person_name(rng)), fill(rng.choice(pool[mood]), slots)))
+        text = fill(rng.choice(pool[mood]), slots)
+        if text not in said:  # one reader, one comment; no copy-paste threads
+            said.add(text)
+            comments.append((masked_name(person_name(rng)), text))
     return Article(
         topic=story.topic,
         sentiment=story.sentiment,
