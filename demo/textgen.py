@@ -30,6 +30,7 @@ SENTIMENT_OF_TYPE = {
 }
 
 CN_DIGITS = "零一二三四五六七八九十"
+FIRST_PERSON = ("我", "本人", "母亲", "父亲", "家里", "孩子", "丈夫", "上个月", "去年")
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 
 
@@ -329,7 +330,8 @@ def compose_message(
     if request_type in ("投诉", "举报"):
         if not hotline:
             parts.append(fill(rng.choice(P.BOARD_GREETINGS), slots))
-            parts.append(fill(rng.choice(P.BOARD_INTROS), slots))
+            if not core.startswith(FIRST_PERSON):  # "我是…的业主，我们是…" would contradict itself
+                parts.append(fill(rng.choice(P.BOARD_INTROS), slots))
         sentence = core
         if details:
             sentence += "，" + "，".join(details[: rng.randint(1, len(details))])
@@ -344,7 +346,8 @@ def compose_message(
         if core.startswith("请问") and opening.endswith("请问"):
             opening = opening[: -len("请问")]
         parts.append(opening)
-        parts.append(fill(rng.choice(P.CONSULT_CONTEXTS), slots))
+        if not core.startswith(FIRST_PERSON):
+            parts.append(fill(rng.choice(P.CONSULT_CONTEXTS), slots))
         parts.append(_end(core, "？"))
         if details:
             parts.append(_end(details[0]))
@@ -357,7 +360,9 @@ def compose_message(
     elif request_type == "求助":
         parts.append(rng.choice(P.HELP_OPENINGS))
         parts.append(_end("，".join([core, *details[:1]])))
-        parts.append(rng.choice(P.HELP_CONTEXTS).rstrip("，") + ("。" if parts[-1] else ""))
+        context = rng.choice(P.HELP_CONTEXTS)
+        if context:
+            parts.append(context.rstrip("，") + "。")
     else:  # 表扬
         parts.append(fill(rng.choice(P.THANKS_OPENINGS), slots))
         parts.append(_end(core))

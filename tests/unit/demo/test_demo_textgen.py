@@ -170,3 +170,9 @@ def test_same_seed_same_text():
     a = T.compose_message(random.Random(9), DAY, channel="board")
     b = T.compose_message(random.Random(9), DAY, channel="board")
     assert a == b
+
+
+def test_punctuation_and_self_introductions_read_right(messages: list[T.Message]):
+    for m in messages:
+        assert not re.search(r"。。|，。|？。|，，|^，", m.content), m.content
+        assert not re.search(r"我是.{2,12}，我们是|我们是.{2,12}，我是", m.content), m.content
