@@ -91,28 +91,103 @@ class Signal:
     evidence: tuple[str, ...]  # the words that triggered it
 
 
-_WORKER_COUNT = (
-    r"(?:\d{2,}|[二三四五六七八九十几数上百千]+[十百]?多?|十几|几十|数十|上百|近百|一百多|多|众多|全体|整个工地的?)"
-    r"(?:名|个|位|号)?(?:农民工|工人|职工|员工|工友|师傅|务工人员)"
+# Counts of people: 三十多名, 一百多个, 几十户, 上百位 ...
+_COUNT = r"(?:\d{2,}|[一两二三四五六七八九]?[十百千][一二三四五六七八九]?多?|十几|几十|数十|几百|上百|近百|好几十|成百上千)"
+_WORKERS = r"(?:农民工|工人|职工|员工|工友|师傅|务工人员|老师|教师|代课教师|保安|保洁|骑手|司机)"
+_PEOPLE = r"(?:人|户|家|村民|居民|老人|学生|孩子|业主|群众|工人|职工|家长|患者|储户|投资人|会员|住户)"
+_WAGES = r"(?:欠薪|拖欠|讨薪|讨要工资|工资(?:\S{0,6})?(?:没|未|不)(?:发|结|给)|(?:没|不)发工资|血汗钱|卷钱跑)"
+_VULNERABLE = (
+    r"(?:儿童|孩子|小孩|学生|幼儿|婴儿|老人|老年人|孤寡|独居|残疾|孕妇|留守|瘫痪|重病|智障|低保户|五保户|爷爷|奶奶"
+    r"|老母亲|父母)"
 )
+_DRILL = re.compile(r"演练|科普|培训|宣传周|知识讲座|模拟|应急预案")
+
 SIGNAL_RULES: tuple[SignalRule, ...] = (
     SignalRule(
-        "life_safety",
+        "casualty",
         40.0,
-        "涉及生命安全",
+        "已有人员伤亡",
         re.compile(
-            r"跳楼|跳河|轻生|自杀|自尽|寻死|不想活|活不下去|同归于尽|喝农药|割腕|爆炸|坍塌|垮塌|燃气泄漏|煤气泄漏"
-            r"|中毒|触电|溺亡|溺水|起火|火灾|砍人|持刀|伤人|出人命|危及生命|生命危险"
+            r"死亡|身亡|去世|丧生|丧命|遇难|出了人命|伤亡|重伤|骨折|昏迷|抢救|ICU|重症监护|被撞|撞伤|撞死|打伤|烫伤"
+            r"|摔伤|砸伤|压断|截肢|进了医院|躺在医院|医院躺着|上吐下泻|食物中毒|中毒|被咬伤|没等到|车撞|撞倒|车祸"
         ),
-        veto=re.compile(r"演练|科普|培训|宣传周|知识讲座|模拟"),
+        veto=_DRILL,
+    ),
+    SignalRule(
+        "life_safety",
+        35.0,
+        "危及生命安全",
+        re.compile(
+            r"跳楼|跳河|轻生|自杀|自尽|寻死|不想活|活不下去|同归于尽|喝农药|割腕|爆炸|要炸|炸了|坍塌|垮塌|倒塌|塌陷"
+            r"|燃气泄漏|煤气泄漏|漏气|煤气味|燃气味|起火|火灾|着火|触电|溺亡|溺水|滑坡|泥石流|决堤|溃坝"
+            r"|出人命|人命关天|危及生命|生命危险|下坠|困人|被困"
+        ),
+        veto=_DRILL,
+    ),
+    SignalRule(
+        "safety_hazard",
+        20.0,
+        "存在安全隐患",
+        re.compile(
+            r"安全隐患|隐患|超载|出了事谁负责|出事谁负责|迟早要出事|随时可能|裂缝|开裂|裂了|渗水|漏电|危险|摇摇欲坠"
+        ),
+        veto=_DRILL,
+    ),
+    SignalRule(
+        "violence",
+        40.0,
+        "暴力、威胁或虐待",
+        re.compile(
+            r"殴打|打人|被打|打了一顿|暴打|砍人|持刀|动刀|伤人|威胁要?杀|杀了|打断.{0,3}腿|报复|投毒|泼粪|泼油漆|家暴"
+            r"|虐待|虐童|针扎|性侵|猥亵|强奸|绑架|非法拘禁|暴力催收|恐吓"
+        ),
+    ),
+    SignalRule(
+        "forced_demolition",
+        30.0,
+        "强拆强征",
+        re.compile(r"强拆|强行拆|强征|强行征|强占|推土机|没有任何批文|未批先建.{0,6}征"),
+    ),
+    SignalRule(
+        "public_health",
+        30.0,
+        "食品药品或公共卫生安全",
+        re.compile(
+            r"病死猪|死猪|病猪|疫情扩散|瞒报|传染|猪瘟|禽流感|假疫苗|过期疫苗"
+            r"|饮用水.{0,8}(?:异味|怪味|污染|发臭)|自来水.{0,8}(?:异味|怪味|柴油味|发臭)|集体.{0,4}(?:腹泻|中毒)"
+        ),
+        veto=_DRILL,
+    ),
+    SignalRule(
+        "vulnerable_in_danger",
+        35.0,
+        "弱势群体身处险境",
+        re.compile(
+            _VULNERABLE
+            + r".{0,16}(?:摔倒|流浪|遗弃|走失|冻伤|受冻|挨冻|冻死|挨饿|饿着|无人照看|没人照看|被困|虐|欺负|失踪|辍学)"
+        ),
+    ),
+    SignalRule(
+        "heavy_loss",
+        20.0,
+        "群众重大财产损失",
+        re.compile(
+            r"绝收|颗粒无收|收成全没|倾家荡产|血本无归|一辈子的积蓄|全部积蓄|养老钱|拿不回来|非法集资|集资诈骗|爆雷"
+        ),
+    ),
+    SignalRule(
+        "privacy_fraud",
+        25.0,
+        "个人信息泄露或诈骗",
+        re.compile(r"泄露.{0,6}信息|信息.{0,6}泄露|泄露了信息|冒充.{0,8}(?:要钱|骗)|诈骗|骗子"),
     ),
     SignalRule(
         "group_gathering",
         30.0,
         "群体聚集或上访苗头",
         re.compile(
-            r"聚集|集体上访|上访|群访|越级|拉横幅|拉条幅|打横幅|堵路|堵门|围堵|静坐|游行|讨说法|闹事|维权群"
-            r"|集体(?:去|到|找)|一起(?:去|到)(?:市|区|县|省)"
+            r"聚集|集体上访|上访|群访|越级|请愿|拉横幅|拉条幅|打横幅|堵路|堵门|堵高速|堵在.{0,6}门口|围堵|围攻|静坐|游行"
+            r"|讨说法|闹事|维权群|冲突|拦在|拦住|集体(?:去|到|找|行动)|一起(?:去|到)(?:市|区|县|省)|联名"
         ),
         veto=re.compile(r"演练|广场舞|聚集性疫情"),
     ),
@@ -121,54 +196,81 @@ SIGNAL_RULES: tuple[SignalRule, ...] = (
         20.0,
         "扬言到政府或上级部门",
         re.compile(
-            r"(?:去|到|找|上)(?:市|省|区|县)?(?:政府|市委|省委|信访局|信访办|省里|北京|中央)"
-            r"|层层上访|进京|(?:市|省)长信箱|中央督察|巡视组"
+            r"(?:去|到|找|上|写信给|告到)(?:市|省|区|县)?\S{0,4}(?:政府|市委|省委|信访局|信访办|省里|北京|中央|厅|书记|市长|省长)"
+            r"|层层上访|进京|(?:市|省)长信箱|中央督察|巡视组|纪委"
         ),
     ),
     SignalRule(
         "media_threat",
         15.0,
         "扬言向媒体或网络曝光",
-        re.compile(r"曝光|找媒体|找记者|发到网上|发网上|上热搜|发微博|微博曝光|抖音|电视台|网上发帖|舆论"),
-    ),
-    SignalRule(
-        "wage_arrears_group",
-        25.0,
-        "多名劳动者被拖欠工资",
         re.compile(
-            r"(?:" + _WORKER_COUNT + r").{0,20}(?:欠薪|拖欠|讨薪|工资没发|工资未发|不发工资|血汗钱)"
-            r"|(?:欠薪|拖欠|讨薪|工资没发|不发工资).{0,20}(?:" + _WORKER_COUNT + r")"
+            r"曝光|媒体|记者|发到网上|发网上|上热搜|发微博|微博|抖音|电视台|网上发帖|舆论|实名举报|实名写信"
         ),
     ),
     SignalRule(
-        "wage_arrears",
-        10.0,
-        "拖欠工资",
+        "wage_arrears_group",
+        35.0,
+        "多名劳动者被拖欠工资",
         re.compile(
-            r"欠薪|拖欠(?:\S{0,6})?(?:工资|薪资|工钱|劳务费)|讨薪|工资(?:没|未|不)(?:发|结|给)|血汗钱"
+            r"(?:"
+            + _COUNT
+            + r"(?:名|个|位|号)?"
+            + _WORKERS
+            + r").{0,24}"
+            + _WAGES
+            + r"|"
+            + _WAGES
+            + r".{0,24}(?:"
+            + _COUNT
+            + r"(?:名|个|位|号)?"
+            + _WORKERS
+            + r")"
+        ),
+    ),
+    SignalRule("wage_arrears", 10.0, "拖欠工资", re.compile(_WAGES + r"|工伤.{0,8}不(?:认|管|赔|配合)")),
+    SignalRule(
+        "mass_victims",
+        15.0,
+        "多人或多户利益受损",
+        re.compile(r"(?<![第])" + _COUNT + r"(?:名|个|位|户|家|多户|多家)?" + _PEOPLE),
+    ),
+    SignalRule(
+        "misconduct",
+        15.0,
+        "涉嫌腐败、涉黑涉恶",
+        re.compile(
+            r"贪污|腐败|受贿|行贿|挪用|侵占.{0,4}款|吃拿卡要|以权谋私|包庇|充当保护伞|私分|黑恶|涉黑|保护费"
         ),
     ),
     SignalRule(
         "vulnerable",
         12.0,
         "涉及儿童、老人等弱势群体",
-        re.compile(r"儿童|孩子|小孩|学生|幼儿|婴儿|老人|老年人|孤寡|残疾人|孕妇|留守|瘫痪|重病"),
+        re.compile(_VULNERABLE),
     ),
     SignalRule(
         "repeated",
         12.0,
         "多次反映仍未解决",
         re.compile(
-            r"多次(?:反映|投诉|举报|来电|打电话|求助|找|拨打)|反复(?:反映|投诉)|屡次|再次(?:反映|投诉|来电)"
-            r"|第[二三四五六七八九十\d]+次(?:反映|投诉|来电|留言)|至今(?:仍|还)?(?:未|没有?)(?:解决|处理|答复|回复|落实)"
-            r"|一直(?:没有?|未|无人)(?:解决|处理|人管|答复|回复)|石沉大海|无人(?:理睬|处理|管|问津)|踢皮球|推诿|互相推脱"
+            r"多次(?:反映|投诉|举报|来电|打电话|求助|找|拨打|上报|报警|报告)|反复(?:反映|投诉)|屡次|再次(?:反映|投诉|来电)"
+            r"|(?:反映|投诉|报告|上报|报警|留言)(?:过|了)?(?:[\d一二两三四五六七八九十几好多]+|好几)次"
+            r"|第[二三四五六七八九十\d]+次(?:反映|投诉|来电|留言)|至今(?:仍|还)?(?:未|没有?)(?:解决|处理|答复|回复|落实|破案)"
+            r"|一直(?:没有?|未|无人)(?:解决|处理|人管|答复|回复|破案)|石沉大海|无人(?:理睬|处理|管|问津)|没人管"
+            r"|踢皮球|推诿|互相推脱|反映了一年|说在评估"
         ),
     ),
 )
-# A group of unpaid workers is the stronger form of wage arrears: never count both.
-_SUPERSEDES = {"wage_arrears_group": "wage_arrears"}
-# Vulnerable people only raise risk when something is wrong (a negative text or another signal).
-_CONTEXT_ONLY = frozenset({"vulnerable"})
+# A stronger signal makes a weaker one redundant (never count both).
+_SUPERSEDES = {
+    "wage_arrears_group": ("wage_arrears", "mass_victims"),
+    "vulnerable_in_danger": ("vulnerable",),
+    "life_safety": ("safety_hazard",),
+    "casualty": ("safety_hazard",),
+}
+# These only raise risk when something is wrong (a negative text or another signal).
+_CONTEXT_ONLY = frozenset({"vulnerable", "mass_victims", "media_threat", "privacy_fraud"})
 
 
 def detect_signals(text: str) -> list[Signal]:
@@ -183,7 +285,7 @@ def detect_signals(text: str) -> list[Signal]:
         evidence = tuple(dict.fromkeys(matches))[:5]
         found.append(Signal(rule.code, rule.points, rule.label, evidence))
     codes = {s.code for s in found}
-    dropped = {weaker for stronger, weaker in _SUPERSEDES.items() if stronger in codes}
+    dropped = {weak for strong, weaker in _SUPERSEDES.items() if strong in codes for weak in weaker}
     return [s for s in found if s.code not in dropped]
 
 
