@@ -154,6 +154,21 @@ def calendar_for(spec: Mapping[str, Any], overrides: Mapping[Any, bool]) -> Work
     return WorkCalendar(overrides, Hours.from_mapping(spec.get("working_hours") or {}))
 
 
+class Calendars:
+    """One WorkCalendar per working-hours setting for a pass, so their day caches are shared by every task."""
+
+    def __init__(self, overrides: Mapping[Any, bool]) -> None:
+        self.overrides = dict(overrides)
+        self._by_hours: dict[tuple[tuple[str, Any], ...], WorkCalendar] = {}
+
+    def for_spec(self, spec: Mapping[str, Any]) -> WorkCalendar:
+        key = tuple(sorted((spec.get("working_hours") or {}).items()))
+        cal = self._by_hours.get(key)
+        if cal is None:
+            cal = self._by_hours[key] = calendar_for(spec, self.overrides)
+        return cal
+
+
 def add_amount(cal: WorkCalendar, start: datetime, unit: str, amount: float) -> datetime:
     if unit == "working_days":
         return cal.add_working_days(start, amount)
@@ -298,16 +313,16 @@ def sync_timers(session: Session, config: AppConfig, now: datetime) -> TimerCoun
     """One pass: start timers for new hotline/board items and risky events, follow pause states and replies,
     then 黄灯, 红灯 and 催办 notifications (written to the outbox in this transaction)."""
     counts = TimerCounts()
-    overrides = load_overrides(session)
-    _create_item_tasks(session, config, now, overrides, counts)
-    _create_event_tasks(session, config, now, overrides, counts)
-    _follow_items(session, config, now, overrides, counts)
+    calendars = Calendars(load_overrides(session))
+    _create_item_tasks(session, config, now, calendars, counts)
+    _create_event_tasks(session, config, now, calendars, counts)
+    _follow_items(session, config, now, calendars, counts)
     _notify(session, config, now, counts)
     return counts
 
 
 def _create_item_tasks(
-    session: Session, config: AppConfig, now: datetime, overrides: Mapping[Any, bool], counts: TimerCounts
+    session: Session, config: AppConfig, now: datetime, calendars: Calendars, counts: TimerCounts
 ) -> None:
     timers = config.timers
     kinds = sorted({r.applies_to for r in timers.rules if r.applies_to != "event"})
@@ -341,7 +356,7 @@ def _create_item_tasks(
         if rule is None:
             continue
         spec = limit_spec(rule, timers)
-        cal = calendar_for(spec, overrides)
+        cal = calendars.for_spec(spec)
         start = min(published, now)
         task = new_task(cal, spec, start, now, item_id=row.id, department_id=row.department_id)
         if row.reply_status == "replied":
@@ -352,7 +367,7 @@ def _create_item_tasks(
 
 
 def _create_event_tasks(
-    session: Session, config: AppConfig, now: datetime, overrides: Mapping[Any, bool], counts: TimerCounts
+    session: Session, config: AppConfig, now: datetime, calendars: Calendars, counts: TimerCounts
 ) -> None:
     timers = config.timers
     event_rules = [r for r in timers.rules if r.applies_to == "event" and r.min_level]
@@ -380,7 +395,7 @@ def _create_event_tasks(
             spec = limit_spec(rule, timers)
             same_group = [t for t in tasks if t.limit_spec.get("group", t.kind) == spec["group"]]
             if not same_group:
-                cal = calendar_for(spec, overrides)
+                cal = calendars.for_spec(spec)
                 session.add(new_task(cal, spec, now, now, event_id=event_id, department_id=department_id))
                 counts.created += 1
                 continue
@@ -392,7 +407,7 @@ def _create_event_tasks(
                 and task.state in OPEN_STATES
                 and order[rule.name] < order.get(task.kind, 1 << 30)
             ):
-                cal = calendar_for(spec, overrides)
+                cal = calendars.for_spec(spec)
                 start = ensure_utc(task.started_at)
                 due = add_amount(cal, start, spec["unit"], float(spec["amount"]))
                 if due < ensure_utc(task.due_at):
@@ -414,13 +429,17 @@ def _create_event_tasks(
 
 
 def _follow_items(
-    session: Session, config: AppConfig, now: datetime, overrides: Mapping[Any, bool], counts: TimerCounts
+    session: Session, config: AppConfig, now: datetime, calendars: Calendars, counts: TimerCounts
 ) -> None:
     """Replies found by the crawler stop the clock at reply_at; pause states pause it; deletions cancel it."""
     pause_states = set(config.timers.pause_states)
-    pairs = session.execute(
+    # Columns only: most open timers need nothing, and loading each as an ORM object (JSON limit_spec
+    # included) would dominate the pass.
+    rows = session.execute(
         select(
-            ResponseTask,
+            ResponseTask.id,
+            ResponseTask.state,
+            ResponseTask.department_id.label("task_department_id"),
             Item.reply_status,
             Item.reply_at,
             Item.reply_text,
@@ -431,7 +450,20 @@ def _follow_items(
         .join(Item, Item.id == ResponseTask.item_id)
         .where(ResponseTask.state.in_(OPEN_STATES))
     ).all()
-    for task, reply_status, reply_at, reply_text, source_status, department_id, deleted_at in pairs:
+    for row in rows:
+        in_pause = bool(row.source_status) and row.source_status in pause_states
+        if not (
+            (row.task_department_id is None and row.department_id is not None)
+            or row.deleted_at is not None
+            or row.reply_status == "replied"
+            or (row.state == "running") == in_pause
+        ):
+            continue
+        task = session.get(ResponseTask, row.id)
+        if task is None:
+            continue
+        reply_status, reply_at, reply_text = row.reply_status, row.reply_at, row.reply_text
+        source_status, department_id, deleted_at = row.source_status, row.department_id, row.deleted_at
         if task.department_id is None and department_id is not None:
             task.department_id = department_id
         if deleted_at is not None:
@@ -461,7 +493,6 @@ def _follow_items(
             )
             counts.answered += 1
             continue
-        in_pause = bool(source_status) and source_status in pause_states
         if task.state == "running" and in_pause:
             pause(task, now)
             audit.record(
@@ -475,7 +506,7 @@ def _follow_items(
             )
             counts.paused += 1
         elif task.state == "paused" and not in_pause:
-            lost = resume(task, calendar_for(task.limit_spec, overrides), now)
+            lost = resume(task, calendars.for_spec(task.limit_spec), now)
             audit.record(
                 session,
                 now,
@@ -490,10 +521,13 @@ def _follow_items(
 
 def _notify(session: Session, config: AppConfig, now: datetime, counts: TimerCounts) -> None:
     """黄灯 once, 红灯 once, then 催办 every remind_every_hours, to the responsible department."""
+    remind_after = now - timedelta(hours=config.timers.remind_every_hours)
     tasks = session.scalars(
         select(ResponseTask).where(
             ResponseTask.state == "running",
-            (ResponseTask.warn_at <= now) | (ResponseTask.due_at <= now),
+            (ResponseTask.warn_at <= now) & ResponseTask.warned_at.is_(None) & (ResponseTask.due_at > now)
+            | (ResponseTask.due_at <= now) & ResponseTask.overdue_at.is_(None)
+            | (ResponseTask.due_at <= now) & (ResponseTask.reminded_at <= remind_after),
         )
     ).all()
     if not tasks:

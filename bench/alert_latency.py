@@ -37,7 +37,7 @@ from core.clock import SystemClock  # noqa: E402
 from core.db import Database  # noqa: E402
 from core.migrate import upgrade  # noqa: E402
 from core.runtime import JobContext  # noqa: E402
-from core.settings import AppConfig, load_config  # noqa: E402
+from core.settings import load_config  # noqa: E402
 from demo.server import DemoServer  # noqa: E402
 from tests.pgserver import free_port  # noqa: E402
 from yuqing.crawlproc import run_crawl  # noqa: E402
@@ -104,9 +104,12 @@ def trial(number: int, args: argparse.Namespace) -> dict[str, float]:
         sources = [s.key for s in config.sources.sources if s.enabled and s.type != "file"]
         wage = next(i for i in demo.world.incidents if i.key == "wage_arrears")
         target = next(i for i in wage.items if TARGET_WORDS in i.title)
-        target_kind = {"hotline": "hotline", "board": "board", "gbk_board": "board"}.get(target.source, "news")
-        poll_sources = [s.key for s in config.sources.sources if s.enabled and s.kind == target_kind
-                        and s.type != "file"]
+        target_kind = {"hotline": "hotline", "board": "board", "gbk_board": "board"}.get(
+            target.source, "news"
+        )
+        poll_sources = [
+            s.key for s in config.sources.sources if s.enabled and s.kind == target_kind and s.type != "file"
+        ]
         # Everything before the target is published and processed first (the system is warm and quiet).
         demo.advance(seconds=(target.publish_at - demo.sim_now()).total_seconds() - 30)
         warm = pipeline(ctx, sources)
@@ -135,8 +138,10 @@ def trial(number: int, args: argparse.Namespace) -> dict[str, float]:
             for path in sorted(set(mail_dir.glob("*.eml")) - seen):
                 seen.add(path)
                 message = read_mail(path)
-                if published_at is not None and str(message["Subject"]).startswith("[") and (
-                    target.title in mail_text(message) or SITE in mail_text(message)
+                if (
+                    published_at is not None
+                    and str(message["Subject"]).startswith("[")
+                    and (target.title in mail_text(message) or SITE in mail_text(message))
                 ):
                     received_at = path.stat().st_mtime - time.time() + time.monotonic()
                     print(f"  trial {number + 1}: {message['Subject']} -> {message['X-Envelope-To']}")

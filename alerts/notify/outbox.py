@@ -104,8 +104,6 @@ def enqueue(
         )
         session.add(row)
         rows.append(row)
-    if rows:
-        session.flush()
     return rows
 
 
