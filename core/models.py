@@ -83,7 +83,10 @@ class Source(Base):
 
 class CrawlRun(Base):
     __tablename__ = "crawl_runs"
-    __table_args__ = (Index("ix_crawl_runs_source_started", "source_id", "started_at"),)
+    __table_args__ = (
+        Index("ix_crawl_runs_source_started", "source_id", "started_at"),
+        Index("ix_crawl_runs_started", "started_at"),  # dashboard: runs of the last days across sources
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
@@ -328,6 +331,7 @@ class ResponseTask(Base):
         UniqueConstraint("item_id", "kind", name="uq_response_tasks_item_kind"),
         Index("ix_response_tasks_state_due", "state", "due_at"),
         Index("ix_response_tasks_department", "department_id", "state"),
+        Index("ix_response_tasks_started", "started_at"),  # dashboard: department figures by period
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -395,6 +399,23 @@ class User(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None]
     password_changed_at: Mapped[datetime | None]
+
+
+class DashboardSession(Base):
+    """A signed-in dashboard session, kept server-side so signing out, disabling a user or idling past the
+    timeout ends it for good (the browser's signed cookie only carries the random id, stored here hashed)."""
+
+    __tablename__ = "dashboard_sessions"
+    __table_args__ = (Index("ix_dashboard_sessions_user", "user_id", "ended_at"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the session id
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime]
+    last_active_at: Mapped[datetime]  # last request by a person (automatic refreshes do not count)
+    ended_at: Mapped[datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(String(32))  # logout | timeout | admin
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(300))
 
 
 class AuditLog(Base):

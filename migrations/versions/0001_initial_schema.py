@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 23:42:14.704915
+Create Date: 2026-11-22 00:06:17.143531
 """
 
 from collections.abc import Sequence
@@ -154,6 +154,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('crawl_runs', schema=None) as batch_op:
         batch_op.create_index('ix_crawl_runs_source_started', ['source_id', 'started_at'], unique=False)
+        batch_op.create_index('ix_crawl_runs_started', ['started_at'], unique=False)
 
     op.create_table('events',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -238,6 +239,21 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('bursts', schema=None) as batch_op:
         batch_op.create_index('ix_bursts_detected', ['detected_at'], unique=False)
+
+    op.create_table('dashboard_sessions',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_active_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('ended_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('end_reason', sa.String(length=32), nullable=True),
+    sa.Column('ip', sa.String(length=64), nullable=True),
+    sa.Column('user_agent', sa.String(length=300), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_dashboard_sessions_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_dashboard_sessions'))
+    )
+    with op.batch_alter_table('dashboard_sessions', schema=None) as batch_op:
+        batch_op.create_index('ix_dashboard_sessions_user', ['user_id', 'ended_at'], unique=False)
 
     op.create_table('items',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -350,6 +366,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('response_tasks', schema=None) as batch_op:
         batch_op.create_index('ix_response_tasks_department', ['department_id', 'state'], unique=False)
+        batch_op.create_index('ix_response_tasks_started', ['started_at'], unique=False)
         batch_op.create_index('ix_response_tasks_state_due', ['state', 'due_at'], unique=False)
 
     op.create_table('alerts',
@@ -439,6 +456,7 @@ def downgrade() -> None:
     op.drop_table('alerts')
     with op.batch_alter_table('response_tasks', schema=None) as batch_op:
         batch_op.drop_index('ix_response_tasks_state_due')
+        batch_op.drop_index('ix_response_tasks_started')
         batch_op.drop_index('ix_response_tasks_department')
 
     op.drop_table('response_tasks')
@@ -460,6 +478,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_items_content_hash')
 
     op.drop_table('items')
+    with op.batch_alter_table('dashboard_sessions', schema=None) as batch_op:
+        batch_op.drop_index('ix_dashboard_sessions_user')
+
+    op.drop_table('dashboard_sessions')
     with op.batch_alter_table('bursts', schema=None) as batch_op:
         batch_op.drop_index('ix_bursts_detected')
 
@@ -472,6 +494,7 @@ def downgrade() -> None:
 
     op.drop_table('events')
     with op.batch_alter_table('crawl_runs', schema=None) as batch_op:
+        batch_op.drop_index('ix_crawl_runs_started')
         batch_op.drop_index('ix_crawl_runs_source_started')
 
     op.drop_table('crawl_runs')
