@@ -84,7 +84,10 @@ class CrawlContext:
             self.incomplete = True
         if role == "entry":
             self.entry_failed = True
-        if len(self.errors) < MAX_ERROR_MESSAGES:
+        if role == "entry":
+            self.errors.insert(0, f"{reason}: {url}")  # the reason the run failed comes first
+            del self.errors[MAX_ERROR_MESSAGES:]
+        elif len(self.errors) < MAX_ERROR_MESSAGES:
             self.errors.append(f"{reason}: {url}")
         logger.warning("%s page failed (%s): %s", role, reason, url)
 

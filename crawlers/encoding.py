@@ -1,7 +1,8 @@
 """Decode HTML whose declared charset may be missing or wrong (UTF-8, GBK, GB18030 boards).
 
-Strict UTF-8 first (GBK text almost never passes it), then GB18030 (a superset of GBK and GB2312), then
-the declared charset with replacement characters, so a wrong header never stops the crawl.
+Strict UTF-8 first (GBK text almost never passes it), then the configured charset, then GB18030 (a superset
+of GBK and GB2312), then the declared charset with replacement characters, so a wrong header (or a site that
+switched encodings under its configuration) never stops the crawl.
 """
 
 from __future__ import annotations
@@ -42,18 +43,24 @@ def declared_charset(response: Response) -> str | None:
 
 
 def detect_encoding(body: bytes, declared: str | None = None, configured: str = "auto") -> str:
-    """The codec to decode `body` with. `configured` other than "auto" wins (an office knows its site)."""
-    if configured and configured != "auto":
-        return canonical(configured) or "utf-8"
+    """The codec to decode `body` with: valid UTF-8 is UTF-8; otherwise the configured charset (an office
+    knows its site), else GB18030, if the bytes decode cleanly; else the declared one, lossy."""
     if body.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
-    for candidate in ("utf-8", "gb18030"):
+    preferred = canonical(configured) if configured and configured != "auto" else None
+    for candidate in dict.fromkeys(c for c in ("utf-8", preferred, "gb18030") if c):
         try:
             body.decode(candidate)
         except UnicodeDecodeError:
             continue
         return candidate
-    return canonical(declared) or "utf-8"
+    return canonical(declared) or preferred or "utf-8"
+
+
+def looks_truncated(body: bytes) -> bool:
+    """An HTML page cut off in transfer: no closing </html> or </body> near its end."""
+    tail = body[-2048:].lower()
+    return b"</html" not in tail and b"</body" not in tail
 
 
 def decoded(response: Response, configured: str = "auto") -> TextResponse:

@@ -108,8 +108,10 @@ def build_item(
         kind, item.source_status, item.reply_text, _text(fields.get("reply_status")), status_replied
     )
     if item.reply_status != "replied":
-        # A reply time without a reply is a placeholder some boards print ("回复时间：--"); ignore it.
-        item.reply_at = item.reply_at if item.reply_text else None
+        # Before the answer, a "reply" is a progress note (Open311 status_notes: "办理中：已转…办理") or a
+        # placeholder ("回复时间：--"); the reply fields hold only a citizen-visible answer.
+        item.reply_at = None
+        item.reply_text = None
     return item
 
 
@@ -124,11 +126,10 @@ def reply_status_of(
         return "none"
     if explicit and explicit.strip() in ("none", "pending", "replied"):
         return explicit.strip()
-    status = (source_status or "").strip()
-    if status and any(marker in status for marker in status_replied):
-        return "replied"
-    if explicit and any(marker in explicit for marker in status_replied):
-        return "replied"
+    for status in (explicit, source_status):
+        # When the source states a status, the status decides ("办理中" with a progress note is pending).
+        if status and status.strip():
+            return "replied" if any(marker in status for marker in status_replied) else "pending"
     if reply_text and reply_text.strip():
         return "replied"
     return "pending"

@@ -42,6 +42,10 @@ def scrapy_settings(
         "LOGSTATS_INTERVAL": 60.0,
         # Dropped items carry citizen text; never log them above DEBUG.
         "DEFAULT_DROPITEM_LOG_LEVEL": "DEBUG",
+        # Scrapy starts CONCURRENT_ITEMS asyncio tasks for every callback's output; our pipelines are
+        # synchronous, so 100 (the default) only burnt CPU (43k tasks for 400 pages, measured).
+        "CONCURRENT_ITEMS": 8,
+        "WARN_ON_GENERATOR_RETURN_VALUE": False,  # inspects callback source per response
         "COOKIES_ENABLED": True,
         "MEMUSAGE_ENABLED": True,
         "MEMUSAGE_CHECK_INTERVAL_SECONDS": 1.0,
@@ -54,6 +58,10 @@ def scrapy_settings(
             "crawlers.pipelines.StorePipeline": 900,
         },
         "SPIDER_MIDDLEWARES": {"crawlers.middlewares.ErrorRecorderMiddleware": 950},
+        "DOWNLOADER_MIDDLEWARES": {
+            "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+            "crawlers.middlewares.SharedRobotsTxtMiddleware": 100,
+        },
         "HTTPCACHE_ENABLED": False,  # revalidation uses our own validators in seen_urls (see README of crawlers)
     }
     if preview_items:

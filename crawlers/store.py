@@ -167,13 +167,14 @@ class ItemStore:
         fresh = [item for item in items if item.external_id not in existing]
         if fresh:
             rows = [self._insert_values(item, now) for item in fresh]
+            # executemany with RETURNING: SQLAlchemy's "insertmanyvalues" batches it with one cached
+            # compilation (a literal multi-row VALUES recompiled thousands of bind parameters per batch).
             stmt = (
                 dialect_insert(session, ITEM_TABLE)
-                .values(rows)
                 .on_conflict_do_nothing(index_elements=["source_id", "external_id"])
                 .returning(ITEM_TABLE.c.external_id)
             )
-            inserted = set(session.scalars(stmt))
+            inserted = set(session.scalars(stmt, rows))
             counts["new"] += len(inserted)
             raced = [item for item in fresh if item.external_id not in inserted]
             if raced:  # another process stored them between our select and insert: update instead
@@ -303,7 +304,7 @@ class ItemStore:
                 "next_visit_at": next_visit,
                 "gone": False,
             }
-        stmt = dialect_insert(session, SEEN_TABLE).values(list(by_url.values()))
+        stmt = dialect_insert(session, SEEN_TABLE)
         stmt = stmt.on_conflict_do_update(
             index_elements=["source_id", "url"],
             set_={
@@ -312,7 +313,7 @@ class ItemStore:
                              "next_visit_at", "gone")
             },
         )  # fmt: skip
-        session.execute(stmt)
+        session.execute(stmt, list(by_url.values()))
 
     def _retry_rows(self, session: Session, urls: Sequence[str], now: datetime) -> None:
         rows = [
@@ -320,11 +321,12 @@ class ItemStore:
              "next_visit_at": now, "gone": False}
             for url in urls
         ]  # fmt: skip
-        stmt = dialect_insert(session, SEEN_TABLE).values(rows)
+        stmt = dialect_insert(session, SEEN_TABLE)
         session.execute(
             stmt.on_conflict_do_update(
                 index_elements=["source_id", "url"], set_={"next_visit_at": stmt.excluded.next_visit_at}
-            )
+            ),
+            rows,
         )
 
     def _touch_rows(self, session: Session, urls: Sequence[str], now: datetime, counts: Counter[str]) -> None:

@@ -20,6 +20,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawlers.context import CrawlContext
+from crawlers.encoding import looks_truncated
 from crawlers.seen import SeenPage
 
 DETAIL_STATUSES = [304, 404, 410]
@@ -114,8 +115,13 @@ class ConfiguredSpider(scrapy.Spider):
         return [self.request(p.url, callback, role="detail", seen=p, meta={"revisit": True}) for p in pages]
 
     def detail_status(self, response: Response) -> bool:
-        """Handle 304/404/410 on a detail page; True when the response was consumed."""
+        """Handle 304/404/410 and truncated pages on a detail page; True when the response was consumed."""
         url = original_url(response)
+        if response.status == 200 and looks_truncated(response.body):
+            # Storing half a post would record a fake edit later; fetch it whole next run instead.
+            self.ctx.record_error(response.url, "detail", "页面不完整 (truncated page)")
+            self.ctx.sink.retry_later(url)
+            return True
         if response.status == 304:
             self.ctx.sink.touch(url)
             return True

@@ -24,17 +24,17 @@ OPEN311_DEFAULT = HotlineApiConfig(
     since_param="updated_after",
     since_format="iso",
     updated_field="updated_datetime",
-    status_replied=["closed", "已办结"],
+    status_replied=["closed"],
+    reply_at_from_updated=True,
     fields={
+        # GeoReport v2 has no title: normalisation takes the description's first sentence
         "external_id": "service_request_id",
-        "title": "service_name",
         "content": "description",
         "published_at": "requested_datetime",
         "updated_at": "updated_datetime",
         "source_status": "status",
         "department": "agency_responsible",
         "reply_text": "status_notes",
-        "request_type": "service_name",
     },
 )
 

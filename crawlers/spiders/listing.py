@@ -9,7 +9,7 @@ from typing import Any
 from scrapy.http import Request, Response
 
 from core.settings import BoardListConfig
-from crawlers.encoding import decoded
+from crawlers.encoding import decoded, looks_truncated
 from crawlers.extract import extract_links
 from crawlers.spiders.base import ConfiguredSpider, with_query
 
@@ -41,6 +41,9 @@ class ListingSpider(ConfiguredSpider):
             return
         cfg = self.list_config()
         page_no = int(response.meta.get("page", 1))
+        if looks_truncated(response.body):
+            # Use the links it has, but the next run must page through everything again.
+            self.ctx.record_error(response.url, "list", "列表页不完整 (truncated page)")
         page = decoded(response, self.page_encoding())
         links = list(dict.fromkeys(page.urljoin(u) for u in extract_links(page.selector, cfg.item_links)))
         self.ctx.notes["list_pages"] += 1
