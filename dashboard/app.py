@@ -58,12 +58,12 @@ def create_app(
 
     app = Dash(
         __name__,
-        server=server,
+        server=server,  # type: ignore[arg-type]  # Dash's stubs omit the Flask instance it accepts
         use_pages=True,
         pages_folder="",
         assets_folder=str(ASSETS),
         title="舆情监测与回应平台",
-        update_title=None,
+        update_title="",  # no "Updating..." flicker in the tab title on every refresh
         suppress_callback_exceptions=True,
         serve_locally=True,
         compress=False,

@@ -1,8 +1,9 @@
 """Sign-in and access control for the whole Flask server behind Dash.
 
 One `before_request` guard covers every route (pages, /_dash-layout, /_dash-dependencies,
-/_dash-update-component, component bundles, assets, report downloads); only /login is public. Sessions time
-out after Settings.session_timeout_minutes without user activity (interval refreshes do not count), sign-in
+/_dash-update-component, component bundles, assets, report downloads); only /login is public. Sessions live
+server-side (dashboard_sessions; signing out ends them for good) and time out after
+Settings.session_timeout_minutes without user activity (interval refreshes do not count), sign-in
 attempts are limited per account (users.failed_logins / locked_until) and per client address, the session is
 replaced on sign-in, and every state-changing request must carry the session's CSRF token in a header: Dash's
 renderer sends the `yuqing_csrf` cookie's value as X-CSRF-Token (double submit, checked against the session).
@@ -24,14 +25,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from flask import Flask, Response, jsonify, redirect, request, session
+from flask import Flask, jsonify, redirect, request, session
+from flask import Response as FlaskResponse
 from flask_login import AnonymousUserMixin, LoginManager, current_user, login_user, logout_user
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
+from werkzeug.wrappers import Response
 
 from core.clock import ensure_utc, to_local
 from core.errors import ConfigError, ConfigProblem
-from core.models import AuditLog, User
+from core.models import AuditLog, DashboardSession, User
 from core.settings import Settings
 from core.users import verify_password
 from dashboard.runtime import Services
@@ -75,6 +78,15 @@ class Account:
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+
+# Activity is written at most this often per session; the idle timeout is minutes, so this costs nothing.
+ACTIVITY_WRITE_SECONDS = 30
+
+
+def session_key(sid: str) -> str:
+    """What the database keeps of a session id: its hash, so a copy of the table cannot be replayed."""
+    return hashlib.sha256(sid.encode()).hexdigest()
 
 
 def password_token(password_hash: str, secret_key: str) -> str:
@@ -258,16 +270,19 @@ class Auth:
         account = current_account()
         if account is None:
             return _refuse_anonymous()
-        now = time.time()
-        seen = session.get("seen")
-        if not isinstance(seen, (int, float)) or now - seen > self.timeout.total_seconds():
-            logger.info("session of %s timed out", account.username)
+        status = self._check_session(account)
+        if status != "ok":
             logout_user()
             session.clear()
-            return _refuse_anonymous("expired")
+            return _refuse_anonymous("expired" if status == "timeout" else "login")
         if request.method not in SAFE_METHODS:
             expected = session.get("csrf")
-            sent = request.headers.get(CSRF_HEADER, "")
+            # Dash sends the header; the plain sign-out form sends a field (forms cannot set headers).
+            sent = request.headers.get(CSRF_HEADER, "") or (
+                request.form.get("csrf_token", "")
+                if request.mimetype == "application/x-www-form-urlencoded"
+                else ""
+            )
             if not expected or not sent or not hmac.compare_digest(str(expected), sent):
                 logger.warning(
                     "CSRF token missing or wrong on %s %s from %s", request.method, path, _client_ip()
@@ -277,10 +292,31 @@ class Auth:
                 return response
         allowed = ROLE_PATHS.get(path.rstrip("/") or "/")
         if allowed is not None and account.role not in allowed:
-            return Response(self.login_page.render_forbidden(), status=403, mimetype="text/html")
-        if not _is_passive_refresh():
-            session["seen"] = now
+            return FlaskResponse(self.login_page.render_forbidden(), status=403, mimetype="text/html")
         return None
+
+    def _check_session(self, account: Account) -> str:
+        """'ok', or why the server-side session is over ('missing', 'ended', 'timeout'). Records activity
+        (at most every ACTIVITY_WRITE_SECONDS, and never for automatic refreshes)."""
+        sid = session.get("sid")
+        if not isinstance(sid, str) or not sid:
+            return "missing"
+        now = self.services.clock.now()
+        with self.services.db.session() as s:
+            row = s.get(DashboardSession, session_key(sid))
+            if row is None or row.user_id != account.id:
+                return "missing"
+            if row.ended_at is not None:
+                return "ended"
+            idle = now - ensure_utc(row.last_active_at)
+            if idle > self.timeout:
+                row.ended_at = now
+                row.end_reason = "timeout"
+                logger.info("session of %s timed out", account.username)
+                return "timeout"
+            if idle.total_seconds() >= ACTIVITY_WRITE_SECONDS and not _is_passive_refresh():
+                row.last_active_at = now
+        return "ok"
 
     def after_request(self, response: Response) -> Response:
         response.headers.setdefault("X-Frame-Options", "DENY")
@@ -337,12 +373,12 @@ class Auth:
             username=username,
             office=self.services.config.settings.office_name,
         )
-        return Response(html, status=status, mimetype="text/html")
+        return FlaskResponse(html, status=status, mimetype="text/html")
 
     def login_view(self) -> Response:
         if request.method == "GET":
-            if current_account() is not None and isinstance(session.get("seen"), (int, float)):
-                return redirect(safe_next(request.args.get("next")))  # type: ignore[return-value]
+            if current_account() is not None and session.get("sid"):
+                return redirect(safe_next(request.args.get("next")))
             return self._login_form()
         ip = _client_ip()
         username = (request.form.get("username") or "").strip()[:64]
@@ -411,11 +447,22 @@ class Auth:
         self.ip_limiter.reset(ip)
         # A new session: nothing from before sign-in survives (no session fixation), fresh tokens.
         session.clear()
+        sid = secrets.token_urlsafe(32)
+        with self.services.db.session() as s:
+            s.add(
+                DashboardSession(
+                    id=session_key(sid),
+                    user_id=account.id,
+                    created_at=now,
+                    last_active_at=now,
+                    ip=ip[:64],
+                    user_agent=(request.user_agent.string or "")[:300] or None,
+                )
+            )
         login_user(account)
         session.permanent = True
-        session["sid"] = secrets.token_urlsafe(24)
+        session["sid"] = sid
         session["csrf"] = secrets.token_urlsafe(32)
-        session["seen"] = time.time()
         logger.info("%s signed in (%s)", account.username, account.role)
         response = redirect(safe_next(request.form.get("next")))
         response.set_cookie(
@@ -426,17 +473,24 @@ class Auth:
             secure=self.secure_cookies,
             path="/",
         )
-        return response  # type: ignore[return-value]
+        return response
 
     def logout_view(self) -> Response:
         account = current_account()
+        sid = session.get("sid")
         if account is not None:
             self._audit(account.username, "user.logout", account.id, {"ip": _client_ip()})
+        if isinstance(sid, str) and sid:
+            with self.services.db.session() as s:
+                row = s.get(DashboardSession, session_key(sid))
+                if row is not None and row.ended_at is None:
+                    row.ended_at = self.services.clock.now()
+                    row.end_reason = "logout"
         logout_user()
         session.clear()
         response = redirect(LOGIN_PATH)
         response.delete_cookie(CSRF_COOKIE, path="/")
-        return response  # type: ignore[return-value]
+        return response
 
 
 def configure_server(server: Flask, settings: Settings) -> None:

@@ -405,7 +405,7 @@ def alert_queue(
     """The queue: open alerts (and, when asked, those resolved in the last days), level first, newest first."""
     task = aliased(ResponseTask)
     open_states = [st for st in states if st != "resolved"]
-    conditions = []
+    conditions: list[Any] = []
     if open_states:
         conditions.append(Alert.state.in_(open_states))
     if "resolved" in states:
@@ -515,6 +515,8 @@ class AlertDetail:
     task_unit: str | None
     task_state: str | None
     task_due_at: datetime | None
+    task_warn_at: datetime | None
+    task_paused_at: datetime | None
     task_started_at: datetime | None
     task_extensions: int
     task_answered_at: datetime | None
@@ -570,6 +572,8 @@ def alert_detail(db: Database, alert_id: int) -> AlertDetail | None:
             task_unit=str((task.limit_spec or {}).get("unit") or "") or None if task else None,
             task_state=task.state if task else None,
             task_due_at=_aware(task.due_at) if task else None,
+            task_warn_at=_aware(task.warn_at) if task else None,
+            task_paused_at=_aware(task.paused_at) if task else None,
             task_started_at=_aware(task.started_at) if task else None,
             task_extensions=task.extensions if task else 0,
             task_answered_at=_aware(task.answered_at) if task else None,
@@ -861,7 +865,7 @@ def _like_escape(text: str) -> str:
     return text.replace("!", "!!").replace("%", "!%").replace("_", "!_")
 
 
-def _item_query(filters: ItemFilters, *, unmasked_search: bool) -> Select[Any]:
+def _item_query(filters: ItemFilters, *, unmasked_search: bool) -> Select[*tuple[Any, ...]]:
     conds: list[Any] = []
     if filters.start is not None:
         conds.append(Item.published_at >= filters.start)
@@ -1189,7 +1193,7 @@ def department_trend(tasks: pd.DataFrame) -> pd.DataFrame:
     if settled.empty:
         return pd.DataFrame(columns=cols)
     local = settled["due_at"].dt.tz_convert(LOCAL_TZ)
-    settled["week"] = local.dt.floor("D") - pd.to_timedelta(local.dt.weekday, unit="D")
+    settled["week"] = local.dt.floor("D") - pd.to_timedelta(local.dt.day_of_week, unit="D")
     grouped = settled.groupby(["week", "department"])["outcome"]
     out = grouped.apply(lambda s: (s == "on_time").mean()).rename("on_time_rate").reset_index()
     out["settled"] = grouped.size().values

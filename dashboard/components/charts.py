@@ -13,10 +13,13 @@ from core.levels import Level
 from dashboard.components.text import KIND_COLOURS, KIND_LABELS, SENTIMENT_COLOURS, SENTIMENT_LABELS
 
 FONT = "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"
-GRAPH_CONFIG = {"displayModeBar": False, "locale": "zh-CN", "responsive": True}
+GRAPH_CONFIG: Any = {"displayModeBar": False, "locale": "zh-CN", "responsive": True}
 
 
-def base_layout(fig: go.Figure, *, height: int = 300, legend: bool = True) -> go.Figure:
+def base_layout(
+    fig: go.Figure, *, height: int = 300, legend: bool = True, legend_below: bool = False
+) -> go.Figure:
+    """`legend_below` for charts with many series, whose legend would cover the plot when on top."""
     fig.update_layout(
         height=height,
         margin={"l": 48, "r": 16, "t": 12, "b": 40},
@@ -28,6 +31,11 @@ def base_layout(fig: go.Figure, *, height: int = 300, legend: bool = True) -> go
         hoverlabel={"font": {"family": FONT}},
         bargap=0.15,
     )
+    if legend_below:
+        fig.update_layout(
+            legend={"orientation": "h", "y": -0.18, "x": 0, "yanchor": "top"},
+            margin={"l": 48, "r": 16, "t": 12, "b": 90},
+        )
     fig.update_xaxes(gridcolor="#e4e7eb", zeroline=False)
     fig.update_yaxes(gridcolor="#e4e7eb", zeroline=False, rangemode="tozero")
     return fig

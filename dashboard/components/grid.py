@@ -70,6 +70,8 @@ def grid(
     if pagination:
         options.update(pagination=True, paginationPageSize=page_size, paginationPageSizeSelector=False)
     options.update(extra_options or {})
+    # Wide text columns keep a readable minimum; narrow panels scroll sideways rather than cut every cell.
+    column_defs = [{**c, "minWidth": c.get("minWidth", 180 if "flex" in c else 100)} for c in column_defs]
     kwargs: dict[str, Any] = {}
     if row_class_rules:
         kwargs["rowClassRules"] = row_class_rules
@@ -77,7 +79,7 @@ def grid(
         id=grid_id,
         columnDefs=column_defs,
         rowData=row_data or [],
-        defaultColDef={"sortable": True, "resizable": True, "filter": False, "minWidth": 80},
+        defaultColDef={"sortable": True, "resizable": True, "filter": False},
         dashGridOptions=options,
         getRowId=row_id,
         columnSize="responsiveSizeToFit",

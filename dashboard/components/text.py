@@ -42,6 +42,14 @@ ACTION_LABELS = {
     "alert.instruction": "领导批示",
     "alert.instruct": "领导批示",
     "alert.silence": "静默",
+    "alert.auto_resolve": "自动办结",
+    "alert.escalation_exhausted": "升级次数用尽",
+    "alert.level_up": "级别上调",
+    "alert.notify_level_up": "级别上调通知",
+    "alert.repeat": "重复提醒",
+    "alert.uninhibit": "解除抑制",
+    "silence.expire": "解除静默",
+    "report_request": "申请生成报告",
     "alert.inhibit": "被抑制",
     "alert.level": "调整级别",
     "timer.start": "开始计时",
@@ -114,7 +122,7 @@ def action_label(action: str) -> str:
 
 
 def duration_words(hours: float | None) -> str:
-    if missing(hours):
+    if hours is None or missing(hours):
         return "—"
     if hours < 1:
         return f"{hours * 60:.0f}分钟"
@@ -146,6 +154,14 @@ def paragraphs(text: str, terms: Sequence[str] = ()) -> list[Any]:
     """Multi-line text as paragraphs, each highlighted."""
     lines = [ln for ln in (text or "").splitlines() if ln.strip()] or [""]
     return [html.P(highlight(ln, terms)) for ln in lines]
+
+
+def timer_label(kind: str | None, rules: Iterable[Any]) -> str:
+    """The people-facing name of a timer rule (timers.yaml `label`), else its key."""
+    for rule in rules:
+        if rule.name == kind:
+            return str(getattr(rule, "label", "") or kind)
+    return kind or ""
 
 
 def risk_factor_lines(factors: Iterable[Any]) -> list[str]:

@@ -19,7 +19,7 @@ from dashboard import data, ids
 from dashboard.auth import require_account
 from dashboard.components.cards import field, forbidden, message, panel
 from dashboard.components.grid import grid
-from dashboard.components.text import ROLE_LABELS, action_label, fmt_full, fmt_time
+from dashboard.components.text import ROLE_LABELS, action_label, fmt_full, fmt_time, missing
 from dashboard.runtime import services
 
 logger = logging.getLogger(__name__)
@@ -28,6 +28,8 @@ PATH = "/admin"
 NAME = "管理"
 SELECTED_USER = "admin-selected-user"
 SELECTED_DAY = "admin-selected-day"
+SELECTED_SILENCE = "admin-selected-silence"
+SIL_EXPIRE = "admin-silence-expire"
 SIL_MANUAL = "admin-silence-manual"
 ROLE_OPTIONS = [{"label": ROLE_LABELS[r], "value": r} for r in ROLES]
 
@@ -80,6 +82,7 @@ def layout(**_query: Any) -> html.Div:
             dcc.Store(id=ids.AD_VERSION, data=0),
             dcc.Store(id=SELECTED_USER),
             dcc.Store(id=SELECTED_DAY),
+            dcc.Store(id=SELECTED_SILENCE),
         ]
     )
 
@@ -198,6 +201,8 @@ def _silences_tab() -> list[Any]:
                 ],
                 height="320px",
             ),
+            html.Div([html.Button("解除选中的静默", id=SIL_EXPIRE, className="btn")], className="action-row"),
+            extra="点击一行选中",
         ),
     ]
 
@@ -421,7 +426,7 @@ def register_callbacks(app: Dash) -> None:
                 "active": "启用" if r.active else "停用",
                 "last_login": fmt_full(r.last_login_at),
                 "locked": fmt_full(r.locked_until)
-                if r.locked_until is not None and r.locked_until == r.locked_until and r.locked_until > now
+                if not missing(r.locked_until) and r.locked_until > now
                 else "",
             }
             for r in data.users_frame(svc.db).itertuples(index=False)
@@ -555,6 +560,45 @@ def register_callbacks(app: Dash) -> None:
         return result, (version or 0) + 1
 
     @app.callback(
+        Output(SELECTED_SILENCE, "data"), Input(ids.AD_SILENCES, "cellClicked"), prevent_initial_call=True
+    )
+    def select_silence(cell: dict[str, Any] | None) -> int:
+        _admin_or_refuse()
+        if not cell or not cell.get("rowId"):
+            raise dash.exceptions.PreventUpdate
+        return int(cell["rowId"])
+
+    @app.callback(
+        Output(ids.AD_SIL_MESSAGE, "children", allow_duplicate=True),
+        Output(ids.AD_VERSION, "data", allow_duplicate=True),
+        Input(SIL_EXPIRE, "n_clicks"),
+        State(SELECTED_SILENCE, "data"),
+        State(ids.AD_SIL_REASON, "value"),
+        State(ids.AD_VERSION, "data"),
+        prevent_initial_call=True,
+    )
+    def expire_silence(
+        _n: Any, silence_id: int | None, reason: str | None, version: int | None
+    ) -> tuple[Any, Any]:
+        account = _admin_or_refuse()
+        from alerts import actions
+
+        if not silence_id:
+            return message("请先在表格中选中一条静默。", "error"), dash.no_update
+        svc = services()
+        try:
+            actions.expire_silence(
+                svc.db,
+                svc.clock,
+                actions.Actor(account.username, account.role),
+                int(silence_id),
+                (reason or "").strip(),
+            )
+        except (InputError, StateError, PermissionDenied) as exc:
+            return message(str(exc), "error"), dash.no_update
+        return message(f"已解除静默 #{silence_id}。", "ok"), (version or 0) + 1
+
+    @app.callback(
         Output(ids.AD_SIL_MESSAGE, "children"),
         Output(ids.AD_VERSION, "data", allow_duplicate=True),
         Input(ids.AD_SIL_CREATE, "n_clicks"),
@@ -586,7 +630,7 @@ def register_callbacks(app: Dash) -> None:
                 actions.Actor(account.username, account.role),
                 fingerprint,
                 int(minutes),
-                reason.strip(),
+                (reason or "").strip(),
             )
         except (InputError, StateError, PermissionDenied) as exc:
             return message(str(exc), "error"), dash.no_update

@@ -16,13 +16,13 @@ from dashboard import data, ids
 from dashboard.auth import require_account
 from dashboard.components.cards import level_badge, message, panel, state_badge
 from dashboard.components.text import (
-    TASK_STATE_LABELS,
     action_label,
     fmt_full,
     fmt_time,
     level_colour,
     missing,
     risk_factor_lines,
+    timer_label,
 )
 from dashboard.runtime import services
 
@@ -56,12 +56,117 @@ def _selected_from_query(query: dict[str, Any]) -> int | None:
     return int(raw) if raw.isdigit() else None
 
 
+def allowed_actions(role: str) -> dict[str, bool]:
+    """Which actions this role sees (alerts.actions decides and checks again on every call)."""
+    from alerts import actions
+
+    actor = actions.Actor(username="", role=role)
+    return {key: actions.can(actor, name) for key, name in ACTION_NAMES.items()}
+
+
+def _row(children: list[Any], visible: bool) -> html.Div:
+    return html.Div(children, className="action-row", style=None if visible else {"display": "none"})
+
+
+def _action_panel(allowed: dict[str, bool], departments: list[tuple[int, str]]) -> html.Section:
+    """Static controls (they survive refreshes, so a comment being typed is never lost); buttons the role
+    may not use are hidden, and the detail callback disables those that do not fit the alert's state."""
+    hidden = {"display": "none"}
+    return panel(
+        "处置操作",
+        html.Div(
+            [
+                html.Label("处置说明（每项操作都会记录）", className="field-label", htmlFor=ids.AL_COMMENT),
+                dcc.Textarea(id=ids.AL_COMMENT, placeholder="填写本次操作的说明", maxLength=2000),
+                _row(
+                    [
+                        html.Button(
+                            "确认预警",
+                            id=ids.AL_ACK,
+                            className="btn btn-primary",
+                            style=None if allowed["ack"] else hidden,
+                        ),
+                        html.Button(
+                            "办结",
+                            id=ids.AL_RESOLVE,
+                            className="btn",
+                            style=None if allowed["resolve"] else hidden,
+                        ),
+                    ],
+                    allowed["ack"] or allowed["resolve"],
+                ),
+                _row(
+                    [
+                        dcc.Dropdown(
+                            id=ids.AL_DEPARTMENT,
+                            options=[{"label": n, "value": i} for i, n in departments],
+                            placeholder="选择承办部门",
+                            style={"minWidth": "16rem"},
+                        ),
+                        html.Button("转办", id=ids.AL_ASSIGN, className="btn"),
+                    ],
+                    allowed["assign"],
+                ),
+                _row(
+                    [
+                        dcc.Textarea(
+                            id=ids.AL_RESPONSE_TEXT,
+                            maxLength=4000,
+                            placeholder="对外回应内容（公开答复、通报等），登记后回应时限停止计时",
+                        ),
+                        html.Button("登记回应", id=ids.AL_RESPOND, className="btn"),
+                    ],
+                    allowed["respond"],
+                ),
+                _row(
+                    [
+                        dcc.Input(
+                            id=ids.AL_EXTEND_AMOUNT,
+                            type="number",
+                            min=0.5,
+                            step=0.5,
+                            placeholder="延期数量",
+                            style={"width": "8rem"},
+                        ),
+                        html.Span(id=EXTEND_UNIT, className="field-label"),
+                        html.Button("批准延期", id=ids.AL_EXTEND, className="btn"),
+                    ],
+                    allowed["extend"],
+                ),
+                _row(
+                    [
+                        dcc.Textarea(id=ids.AL_INSTRUCTION, maxLength=2000, placeholder="领导批示内容"),
+                        html.Button("批示", id=ids.AL_INSTRUCT, className="btn btn-danger"),
+                    ],
+                    allowed["instruct"],
+                ),
+                _row(
+                    [
+                        dcc.Input(
+                            id=ids.AL_SILENCE_MINUTES,
+                            type="number",
+                            min=5,
+                            step=5,
+                            value=60,
+                            style={"width": "8rem"},
+                        ),
+                        html.Span("分钟", className="field-label"),
+                        html.Button("静默同类预警", id=ids.AL_SILENCE, className="btn"),
+                    ],
+                    allowed["silence"],
+                ),
+                html.Div(id=ids.AL_MESSAGE),
+            ],
+            className="actions",
+        ),
+        class_name="actions-panel",
+    )
+
+
 def layout(**query: Any) -> html.Div:
     account = require_account()
     departments = data.department_options(services().db)
-    can_instruct = account.role in ("leader", "admin")
-    can_silence = account.role == "admin"
-    hidden = {"display": "none"}
+    allowed = allowed_actions(account.role)
     return html.Div(
         [
             html.Div(
@@ -97,107 +202,7 @@ def layout(**query: Any) -> html.Div:
                     html.Div(
                         [
                             html.Div(id=ids.AL_DETAIL),
-                            panel(
-                                "处置操作",
-                                html.Div(
-                                    [
-                                        html.Label(
-                                            "处置说明（每项操作都会记录）",
-                                            className="field-label",
-                                            htmlFor=ids.AL_COMMENT,
-                                        ),
-                                        dcc.Textarea(
-                                            id=ids.AL_COMMENT,
-                                            placeholder="填写本次操作的说明",
-                                            maxLength=2000,
-                                        ),
-                                        html.Div(
-                                            [
-                                                html.Button(
-                                                    "确认预警", id=ids.AL_ACK, className="btn btn-primary"
-                                                ),
-                                                html.Button("办结", id=ids.AL_RESOLVE, className="btn"),
-                                            ],
-                                            className="action-row",
-                                        ),
-                                        html.Div(
-                                            [
-                                                dcc.Dropdown(
-                                                    id=ids.AL_DEPARTMENT,
-                                                    options=[
-                                                        {"label": n, "value": i} for i, n in departments
-                                                    ],
-                                                    placeholder="选择承办部门",
-                                                    style={"minWidth": "16rem"},
-                                                ),
-                                                html.Button("转办", id=ids.AL_ASSIGN, className="btn"),
-                                            ],
-                                            className="action-row",
-                                        ),
-                                        html.Div(
-                                            [
-                                                dcc.Textarea(
-                                                    id=ids.AL_RESPONSE_TEXT,
-                                                    maxLength=4000,
-                                                    placeholder="对外回应内容（公开答复、通报等）",
-                                                ),
-                                                html.Button("记录回应", id=ids.AL_RESPOND, className="btn"),
-                                            ],
-                                            className="action-row",
-                                        ),
-                                        html.Div(
-                                            [
-                                                dcc.Input(
-                                                    id=ids.AL_EXTEND_AMOUNT,
-                                                    type="number",
-                                                    min=0.5,
-                                                    step=0.5,
-                                                    placeholder="延期数量",
-                                                    style={"width": "8rem"},
-                                                ),
-                                                html.Span(id="alerts-extend-unit", className="field-label"),
-                                                html.Button("延期", id=ids.AL_EXTEND, className="btn"),
-                                            ],
-                                            className="action-row",
-                                        ),
-                                        html.Div(
-                                            [
-                                                dcc.Textarea(
-                                                    id=ids.AL_INSTRUCTION,
-                                                    maxLength=2000,
-                                                    placeholder="领导批示内容",
-                                                ),
-                                                html.Button(
-                                                    "批示", id=ids.AL_INSTRUCT, className="btn btn-danger"
-                                                ),
-                                            ],
-                                            className="action-row",
-                                            style=None if can_instruct else hidden,
-                                        ),
-                                        html.Div(
-                                            [
-                                                dcc.Input(
-                                                    id=ids.AL_SILENCE_MINUTES,
-                                                    type="number",
-                                                    min=5,
-                                                    step=5,
-                                                    value=60,
-                                                    style={"width": "8rem"},
-                                                ),
-                                                html.Span("分钟", className="field-label"),
-                                                html.Button(
-                                                    "静默同类预警", id=ids.AL_SILENCE, className="btn"
-                                                ),
-                                            ],
-                                            className="action-row",
-                                            style=None if can_silence else hidden,
-                                        ),
-                                        html.Div(id=ids.AL_MESSAGE),
-                                    ],
-                                    className="actions",
-                                ),
-                                class_name="actions-panel",
-                            ),
+                            _action_panel(allowed, departments),
                             panel("处置记录", html.Div(id=ids.AL_HISTORY)),
                         ]
                     ),
@@ -286,10 +291,22 @@ def detail_view(alert_id: int | None) -> tuple[Any, Any, dict[str, bool], str]:
     if d is None:
         return panel("预警详情", message("该预警不存在。", "error")), [], off, ""
     task: list[Any] | None = None
-    if d.task_id:
+    if d.task_id and d.task_started_at and d.task_due_at and d.task_state:
+        from alerts import actions
+
+        view = actions.timer_view(
+            d.task_state,
+            d.task_started_at,
+            d.task_due_at,
+            d.task_warn_at,
+            svc.clock.now(),
+            paused_at=d.task_paused_at,
+            answered_at=d.task_answered_at,
+        )
         task = [
-            f"{d.task_kind or ''} · {TASK_STATE_LABELS.get(d.task_state or '', d.task_state)} · 期限 "
-            f"{fmt_full(d.task_due_at)}",
+            html.Span(view.label, className=f"badge light-{view.state}"),
+            f" {timer_label(d.task_kind, svc.config.timers.rules)} · 期限 {fmt_full(d.task_due_at)} · "
+            f"{view.remaining_text}",
             f" · 已延期 {d.task_extensions} 次" if d.task_extensions else "",
         ]
     event = (
@@ -421,6 +438,16 @@ def _run_action(trigger: str, alert_id: int, values: dict[str, Any]) -> str:
     raise InputError("未知操作")
 
 
+ACTION_NAMES = {
+    "ack": "acknowledge",
+    "assign": "assign",
+    "respond": "record_response",
+    "extend": "extend_timer",
+    "resolve": "resolve",
+    "silence": "silence",
+    "instruct": "add_instruction",
+}
+EXTEND_UNIT = "alerts-extend-unit"
 BUTTONS = {
     "ack": ids.AL_ACK,
     "assign": ids.AL_ASSIGN,
@@ -470,7 +497,7 @@ def register_callbacks(app: Dash) -> None:
         Output(ids.AL_DETAIL, "children"),
         Output(ids.AL_HISTORY, "children"),
         *[Output(button, "disabled") for button in BUTTONS.values()],
-        Output("alerts-extend-unit", "children"),
+        Output(EXTEND_UNIT, "children"),
         Input(ids.AL_SELECTED, "data"),
         Input(ids.AL_VERSION, "data"),
         Input(ids.REFRESH, "n_intervals"),

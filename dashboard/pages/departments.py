@@ -15,7 +15,7 @@ from dashboard import data, ids
 from dashboard.components import charts
 from dashboard.components.cards import panel
 from dashboard.components.grid import grid
-from dashboard.components.text import TASK_STATE_LABELS, duration_words, fmt_time
+from dashboard.components.text import TASK_STATE_LABELS, duration_words, fmt_time, timer_label
 from dashboard.runtime import services
 
 PATH = "/departments"
@@ -93,7 +93,7 @@ def layout(**_query: Any) -> html.Div:
             ),
             html.Div(
                 [
-                    panel("按时率走势（按周）", charts.graph(ids.DP_TREND, 320)),
+                    panel("按时率走势（按周）", charts.graph(ids.DP_TREND, 340)),
                     panel(
                         "任务清单",
                         html.Div(id=ids.DP_LIST_TITLE, className="count-line"),
@@ -117,7 +117,7 @@ def layout(**_query: Any) -> html.Div:
                         ),
                     ),
                 ],
-                className="grid-2",
+                className="stack",
             ),
             dcc.Location(id="departments-location", refresh="callback-nav"),
         ]
@@ -161,7 +161,7 @@ def _trend_figure(trend: pd.DataFrame, summary: pd.DataFrame) -> go.Figure:
             customdata=sub["settled"],
             hovertemplate="%{x|%m-%d}当周<br>" + dept + "：%{y:.0f}%（%{customdata}件）<extra></extra>",
         )
-    fig = charts.base_layout(fig, height=320)
+    fig = charts.base_layout(fig, height=340, legend_below=True)
     fig.update_yaxes(range=[0, 105], ticksuffix="%")
     fig.update_xaxes(tickformat="%m-%d")
     return fig
@@ -173,7 +173,7 @@ def _task_rows(tasks: pd.DataFrame) -> list[dict[str, Any]]:
             "id": int(r.id),
             "department": r.department,
             "subject": r.subject or f"任务 #{r.id}",
-            "kind": r.kind,
+            "kind": timer_label(r.kind, services().config.timers.rules),
             "started": fmt_time(r.started_at),
             "due": fmt_time(r.due_at),
             "answered": fmt_time(r.answered_at),

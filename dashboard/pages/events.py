@@ -29,6 +29,7 @@ from dashboard.components.text import (
     fmt_time,
     level_label,
     risk_factor_lines,
+    timer_label,
 )
 from dashboard.runtime import services
 
@@ -284,7 +285,7 @@ def event_view(event_id: int) -> tuple[Any, ...]:
     task_rows = [
         {
             "id": int(r.id),
-            "kind": r.kind,
+            "kind": timer_label(r.kind, services().config.timers.rules),
             "department": r.department if isinstance(r.department, str) else "—",
             "state": TASK_STATE_LABELS.get(r.state, r.state),
             "due": fmt_time(r.due_at),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -86,7 +87,7 @@ def layout(**query: Any) -> html.Div:
     preset = str(query.get("range", "7d"))
     risk_raw = str(query.get("risk", "0"))
     selected = str(query.get("id", ""))
-    persist = {"persistence": True, "persistence_type": "session"}
+    persist: dict[str, Any] = {"persistence": True, "persistence_type": "session"}
     return html.Div(
         [
             html.Div(
@@ -133,6 +134,7 @@ def layout(**query: Any) -> html.Div:
                                 clearable=True,
                                 **persist,
                             ),
+                            "wide",
                         ),
                         field(
                             "来源",
@@ -229,7 +231,7 @@ def layout(**query: Any) -> html.Div:
                                 html.Button("导出CSV", id=ids.IT_EXPORT_CSV, className="btn"),
                                 html.Button("导出Excel", id=ids.IT_EXPORT_XLSX, className="btn btn-primary"),
                             ],
-                            className="action-row",
+                            className="action-row wide-row",
                         ),
                     ],
                     className="filters",
@@ -305,6 +307,14 @@ def layout(**query: Any) -> html.Div:
             dcc.Store(id=ids.IT_SELECTED, data=int(selected) if selected.isdigit() else None),
             dcc.Download(id=ids.IT_DOWNLOAD),
         ]
+    )
+
+
+def filters_from(values: Sequence[Any], now: datetime) -> data.ItemFilters:
+    """The filter controls' values, in the order of the page's filter inputs."""
+    text, preset, start, end, sources, kinds, topics, tag, sentiments, regions, risk, reply = values[:12]
+    return build_filters(
+        text, preset, start, end, sources, kinds, topics, tag, sentiments, regions, risk, reply, now=now
     )
 
 
@@ -515,7 +525,7 @@ def register_callbacks(app: Dash) -> None:
     def search(*values: Any) -> tuple[list[dict[str, Any]], str]:
         account = require_account()
         svc = services()
-        filters = build_filters(*values[:12], now=svc.clock.now())
+        filters = filters_from(values[:12], svc.clock.now())
         df, total = data.search_items(svc.db, filters, limit=SHOW_LIMIT, unmasked_search=account.is_admin)
         shown = f"（显示最新 {SHOW_LIMIT} 条）" if total > SHOW_LIMIT else ""
         return _rows(df), f"共 {total:,} 条{shown}"
@@ -644,7 +654,7 @@ def register_callbacks(app: Dash) -> None:
         account = require_account()
         svc = services()
         now = svc.clock.now()
-        filters = build_filters(*values, now=now)
+        filters = filters_from(values, now)
         df, total = data.search_items(
             svc.db, filters, limit=EXPORT_LIMIT, unmasked_search=account.is_admin, with_content=True
         )

@@ -70,7 +70,7 @@ def layout(**_query: Any) -> html.Div:
             ),
             html.Div(
                 [
-                    panel("每日新增信息（近14天）", charts.graph(ids.SR_DAILY, 320)),
+                    panel("每日新增信息（近14天）", charts.graph(ids.SR_DAILY, 340)),
                     panel(
                         "最近采集记录",
                         grid(
@@ -89,7 +89,7 @@ def layout(**_query: Any) -> html.Div:
                         ),
                     ),
                 ],
-                className="grid-2",
+                className="stack",
             ),
         ]
     )
@@ -107,7 +107,7 @@ def _daily_figure(daily: Any) -> go.Figure:
             hovertemplate="%{x|%m-%d}<br>" + str(source) + "：%{y}条<extra></extra>",
         )
     fig.update_layout(barmode="stack")
-    fig = charts.base_layout(fig, height=320)
+    fig = charts.base_layout(fig, height=340, legend_below=True)
     fig.update_xaxes(tickformat="%m-%d")
     return fig
 
