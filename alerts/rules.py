@@ -19,6 +19,7 @@ from alerts.routing import copy_policy
 from core.clock import ensure_utc, format_local
 from core.levels import Level
 from core.models import Alert, Burst, Event, Item, ItemAnalysis, ResponseTask, Source
+from core.privacy import mask
 from core.settings import AlertRule, AppConfig
 
 logger = logging.getLogger(__name__)
@@ -201,7 +202,7 @@ def scheme_candidates(
             rule=rule.name,
             rule_type=rule.type,
             level=level,
-            title=r.title_masked or r.title,
+            title=r.title_masked or mask(r.title),
             evidence_at=ensure_utc(r.analyzed_at),
             event_id=r.event_id,
             item_id=r.item_id,
@@ -315,7 +316,7 @@ def timer_candidates(session: Session, rule: AlertRule, now: datetime) -> list[C
                 rule=rule.name,
                 rule_type=rule.type,
                 level=level,
-                title=f"{label}{what}：{item_title or event_title or ''}",
+                title=f"{label}{what}：{mask(item_title or event_title or '')}",
                 summary=text,
                 evidence_at=due if rule.timer_state == "overdue" else ensure_utc(task.warn_at or due),
                 event_id=task.event_id,
