@@ -10,6 +10,7 @@ Latin font for Chinese text.
 from __future__ import annotations
 
 import io
+import uuid
 from pathlib import Path
 
 from docx import Document
@@ -324,7 +325,8 @@ def build_docx(report: ReportDocument) -> DocxDocument:
 
 def write_docx(report: ReportDocument, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".docx.tmp")
+    # A unique temporary name: the scheduled job and a "generate now" request may write the same report.
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     build_docx(report).save(str(tmp))
     tmp.replace(path)  # a half-written file never sits at the final path
     return path

@@ -8,6 +8,7 @@ escaped: titles come from citizens and the press.
 from __future__ import annotations
 
 import base64
+import uuid
 from html import escape
 from pathlib import Path
 
@@ -104,7 +105,8 @@ def build_html(report: ReportDocument) -> str:
 
 def write_html(report: ReportDocument, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".html.tmp")
+    # A unique temporary name: the scheduled job and a "generate now" request may write the same report.
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     tmp.write_text(build_html(report), encoding="utf-8")
     tmp.replace(path)
     return path
