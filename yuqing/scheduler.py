@@ -15,7 +15,7 @@ import traceback
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -41,6 +41,18 @@ class JobSpec:
     func: JobFunc
     trigger: BaseTrigger
     misfire_grace_time: int = 60
+    # Run this job at once after a successful run whose summary satisfies `then_when`: a crawl that stored
+    # items flows straight through analysis, alerts and mail instead of waiting for each stage's interval.
+    then: str | None = None
+    then_when: Callable[[Any], bool] | None = None
+
+
+def _stored_something(summary: Any) -> bool:
+    return isinstance(summary, dict) and summary.get("status") == "success"
+
+
+def _analyzed_something(summary: Any) -> bool:
+    return isinstance(summary, dict) and int(summary.get("analyzed", 0) or 0) > 0
 
 
 @dataclass
@@ -59,6 +71,12 @@ STAGE_JOBS: Sequence[tuple[str, str, str]] = (
     ("weekly_report", "reports.jobs", "weekly"),
     ("daily_brief", "reports.jobs", "daily"),
 )
+
+
+_CHAIN: dict[str, tuple[str, Callable[[Any], bool] | None]] = {
+    "analysis": ("alerts", _analyzed_something),
+    "alerts": ("mail", None),
+}
 
 
 def _resolve(module: str, function: str) -> JobFunc | None:
@@ -121,7 +139,17 @@ def build_job_specs(ctx: JobContext) -> _Loaded:
         if func is None:
             loaded.missing.append(f"{module}.{function}")
             continue
-        loaded.specs.append(JobSpec(name, func, intervals[name], misfire_grace_time=600))
+        chain = _CHAIN.get(name)
+        loaded.specs.append(
+            JobSpec(
+                name,
+                func,
+                intervals[name],
+                misfire_grace_time=600,
+                then=chain[0] if chain else None,
+                then_when=chain[1] if chain else None,
+            )
+        )
     return loaded
 
 
@@ -176,6 +204,16 @@ class YuqingScheduler:
                     )
                 row.detail = detail
         logger.info("job %s %s", spec.name, status)
+        if status == "success" and spec.then and (spec.then_when is None or spec.then_when(summary)):
+            self._trigger_now(spec.then)
+
+    def _trigger_now(self, name: str) -> None:
+        aps = self._aps
+        if aps is None or aps.get_job(name) is None:
+            return
+        # If that job is running right now, max_instances=1 makes APScheduler skip this extra run; its next
+        # interval picks the work up.
+        aps.modify_job(name, next_run_time=datetime.now(UTC))
 
     def _start_jobs(self) -> None:
         aps = BackgroundScheduler(
