@@ -8,7 +8,6 @@ from pathlib import Path
 import typer
 
 from core.clock import SystemClock
-from reports.build import build_and_record, recipients
 from reports.periods import Period, day_period, last_full_week, parse_week, yesterday
 from yuqing.context import state
 
@@ -16,6 +15,9 @@ report_app = typer.Typer(help="Weekly report (舆情周报) and daily brief (舆
 
 
 def _run(ctx: typer.Context, period: Period, out: Path | None, mail: bool) -> None:
+    # Imported here: pandas, matplotlib and python-docx cost a second that other commands need not pay.
+    from reports.build import build_and_record, recipients
+
     config = state(ctx).config()
     db = state(ctx).database()
     try:
