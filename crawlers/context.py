@@ -66,6 +66,7 @@ class CrawlContext:
     state: dict[str, Any] = field(default_factory=dict)  # Source.state when the run started
     new_state: dict[str, Any] = field(default_factory=dict)  # merged into Source.state after a clean run
     preview: bool = False
+    preview_limit: int = 0  # `source test`: follow at most this many item links per list page or feed
     # outcome, read by crawlers.run when the crawl ends
     entry_failed: bool = False  # the first page (list, feed, API) could not be fetched or parsed
     incomplete: bool = False  # some list/API page failed: the next run pages through everything again

@@ -18,7 +18,7 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from scrapy.crawler import CrawlerProcess
@@ -295,11 +295,15 @@ def preview(config: AppConfig, source: SourceConfig, count: int, pages: int) -> 
         max_pages=max(1, min(pages, source.max_pages or defaults.max_pages)),
         full_scan=True,
         preview=True,
+        preview_limit=count,
     )
     stats = execute(
         ctx, scrapy_settings(source, defaults, log_level=config.settings.log_level, preview_items=count)
     )
-    for item in sink.items[:count]:
+    newest_first = sorted(
+        sink.items, key=lambda i: i.published_at or datetime.min.replace(tzinfo=UTC), reverse=True
+    )
+    for item in newest_first[:count]:
         record = asdict(item)
         sys.stdout.write(json.dumps(record, ensure_ascii=False, default=_json_default) + "\n")
     summary = {

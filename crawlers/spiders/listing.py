@@ -56,6 +56,8 @@ class ListingSpider(ConfiguredSpider):
             return
         known = self.ctx.seen.pages(links)
         fresh = [url for url in links if url not in known and url not in self.requested]
+        if self.ctx.preview_limit:
+            fresh = fresh[: self.ctx.preview_limit]
         for url in fresh:
             yield self.request(url, self.parse_detail, role="detail")
         if not fresh and not self.ctx.full_scan:

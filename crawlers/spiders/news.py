@@ -47,14 +47,15 @@ def extract_article(html: str, url: str) -> dict[str, Any]:
             include_tables=False,
             include_images=False,
             favor_precision=True,
-            as_dict=True,
         )
-    except (
-        Exception
-    ):  # trafilatura raises assorted errors on broken markup; a bad page must not stop the crawl
+    except Exception:  # trafilatura raises assorted errors on broken markup; a bad page must not stop a crawl
         logger.warning("article extraction failed for %s", url, exc_info=True)
         return {}
-    return dict(doc) if isinstance(doc, dict) else {}
+    if doc is None:
+        return {}
+    if isinstance(doc, dict):
+        return doc
+    return dict(doc.as_dict())
 
 
 class NewsSpider(ListingSpider):
@@ -110,13 +111,13 @@ class NewsSpider(ListingSpider):
             if not link:
                 continue
             url = response.urljoin(link)
-            published = _struct_to_utc(entry.get("published_parsed")) or _struct_to_utc(
-                entry.get("updated_parsed")
-            )
+            # Read 'updated' only when present: feedparser otherwise maps it to 'published' with a warning.
+            updated = _struct_to_utc(entry.get("updated_parsed")) if "updated" in entry else None
+            published = _struct_to_utc(entry.get("published_parsed")) or updated
             entries.append(
                 (
                     url,
-                    _struct_to_utc(entry.get("updated_parsed")),
+                    updated,
                     {
                         "external_id": entry.get("id") or url,
                         "title": entry.get("title"),
@@ -128,6 +129,8 @@ class NewsSpider(ListingSpider):
                     },
                 )
             )
+        if self.ctx.preview_limit:
+            entries = entries[: self.ctx.preview_limit]
         known = self.ctx.seen.pages(url for url, _, _ in entries)
         for url, updated, fields in entries:
             seen = known.get(url)
