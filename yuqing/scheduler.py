@@ -45,6 +45,7 @@ class JobSpec:
     # items flows straight through analysis, alerts and mail instead of waiting for each stage's interval.
     then: str | None = None
     then_when: Callable[[Any], bool] | None = None
+    run_at_start: bool = False  # crawls: fetch at once on start-up instead of one interval later
 
 
 def _stored_something(summary: Any) -> bool:
@@ -111,6 +112,9 @@ def build_job_specs(ctx: JobContext) -> _Loaded:
                 crawl,
                 IntervalTrigger(minutes=minutes, jitter=2),
                 misfire_grace_time=300,
+                then="analysis",
+                then_when=_stored_something,
+                run_at_start=True,
             )
         )
     intervals: dict[str, BaseTrigger] = {
@@ -221,7 +225,12 @@ class YuqingScheduler:
             executors={"default": {"type": "threadpool", "max_workers": self.max_workers}},
             job_defaults={"coalesce": True, "max_instances": 1},
         )
-        for spec in self.specs:
+        start = datetime.now(UTC)
+        for index, spec in enumerate(self.specs):
+            extra: dict[str, Any] = {}
+            if spec.run_at_start:
+                # Staggered, so start-up does not launch every crawl subprocess in the same second.
+                extra["next_run_time"] = start + timedelta(seconds=1 + 2 * index)
             aps.add_job(
                 self._run_job,
                 trigger=spec.trigger,
@@ -231,6 +240,7 @@ class YuqingScheduler:
                 misfire_grace_time=spec.misfire_grace_time,
                 coalesce=True,
                 max_instances=1,
+                **extra,
             )
         aps.start()
         self._aps = aps
