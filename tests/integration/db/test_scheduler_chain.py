@@ -50,3 +50,17 @@ def test_chained_stage_runs_right_after_a_productive_run(db: Database, app_confi
     assert _runs(db, "crawl:x") >= 1
     assert _runs(db, "analysis") >= 1  # on its own it would first run after an hour
     assert _runs(db, "alerts") == 0  # analysis found nothing, so alerts waits for its interval
+
+
+def test_configured_jobs_crawl_at_start_and_chain_into_analysis(db: Database, app_config: AppConfig) -> None:
+    from yuqing.scheduler import build_job_specs
+
+    loaded = build_job_specs(JobContext(config=app_config, db=db, clock=SystemClock()))
+    by_name = {spec.name: spec for spec in loaded.specs}
+    enabled = [s.key for s in app_config.sources.sources if s.enabled and s.type != "file"]
+    assert enabled and all(f"crawl:{key}" in by_name for key in enabled)
+    for key in enabled:
+        spec = by_name[f"crawl:{key}"]
+        assert spec.run_at_start and spec.then == "analysis"
+    assert by_name["analysis"].then == "alerts" and by_name["alerts"].then == "mail"
+    assert loaded.missing == []  # every stage's entry point exists
