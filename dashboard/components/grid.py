@@ -54,7 +54,7 @@ def grid(
     height: str = "420px",
     pagination: bool = False,
     page_size: int = 50,
-    row_id: str = "String(params.data.id)",
+    row_id: str = "params.data.id + ''",  # dash-ag-grid's safe parser has no String()
     extra_options: dict[str, Any] | None = None,
     row_class_rules: dict[str, str] | None = None,
 ) -> dag.AgGrid:

@@ -87,7 +87,7 @@ def layout(**_query: Any) -> html.Div:
                         },
                     ],
                     height="380px",
-                    row_id="String(params.data.department_id)",
+                    row_id="params.data.department_id + ''",
                 ),
                 extra="点击任一数字查看对应任务清单",
             ),
