@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.orm import Session
@@ -83,7 +83,11 @@ def run_analysis(
             items = _claim(session, size)
             if not items:
                 break
-            _process_batch(session, items, analyzer, state, clock.now(), summary, burst_params, risk_params)
+            # Flushes happen where the batch needs them, not before every query (thousands otherwise).
+            with session.no_autoflush:
+                _process_batch(
+                    session, items, analyzer, state, clock.now(), summary, burst_params, risk_params
+                )
         summary.batches += 1
     if summary.batches:
         logger.info("analysis: %s", summary.as_dict())
@@ -151,7 +155,7 @@ class _RunState:
     matcher: EventMatcher
     params: EventParams
     hashes_from: datetime | None = None
-    key_from: dict[tuple[str | None, str | None], datetime] = field(default_factory=dict)
+    topic_from: dict[str | None, datetime] = field(default_factory=dict)
 
 
 def _process_batch(
@@ -183,10 +187,17 @@ def _process_batch(
             published_at=ensure_utc(item.published_at) if item.published_at else None,
             reply_status=item.reply_status,
             overdue=item.id in overdue,
+            addressee=" ".join(x for x in (item.addressee, item.department) if x) or None,
         )
         for item in valid
     ]
     outcome = _analyze_isolated(analyzer, inputs, now) if inputs else {}
+    existing = {
+        row.item_id: row
+        for row in session.scalars(
+            select(ItemAnalysis).where(ItemAnalysis.item_id.in_([i.id for i in items]))
+        )
+    }
     analyzed: list[tuple[Item, ItemResult]] = []
     touched_hours: set[datetime] = set()
     for item in items:
@@ -198,7 +209,7 @@ def _process_batch(
             summary.errors += 1
             touched_hours.add(_hour(_item_time(item)))
             continue
-        _store(session, item, result, now)
+        _store(session, item, result, now, existing.get(item.id))
         analyzed.append((item, result))
     session.flush()
     summary.analyzed += len(analyzed)
@@ -227,8 +238,7 @@ def _mark_error(session: Session, item: Item, reason: str) -> None:
     session.execute(delete(ItemAnalysis).where(ItemAnalysis.item_id == item.id))
 
 
-def _store(session: Session, item: Item, result: ItemResult, now: datetime) -> None:
-    row = session.get(ItemAnalysis, item.id)
+def _store(session: Session, item: Item, result: ItemResult, now: datetime, row: ItemAnalysis | None) -> None:
     if row is None:
         row = ItemAnalysis(item_id=item.id)
         session.add(row)
@@ -264,34 +274,37 @@ def _load_hashes(session: Session, state: _RunState, since: datetime) -> None:
     if state.hashes_from is not None:
         conditions.append(at < state.hashes_from)
     rows = session.execute(
-        select(Item.id, Item.event_id, Item.published_at, Item.fetched_at, Item.simhash).where(*conditions)
+        select(Item.id, Item.event_id, Item.published_at, Item.fetched_at, Item.simhash, Event.first_seen_at)
+        .join(Event, Event.id == Item.event_id)
+        .where(*conditions)
     )
-    for item_id, event_id, published, fetched, simhash in rows:
+    for item_id, event_id, published, fetched, simhash, event_start in rows:
         if item_id in state.matcher:
             continue  # already there with its text
         state.matcher.add(
             PlacedItem(
-                item_id, event_id, ensure_utc(published or fetched), None, None, to_unsigned(simhash or 0)
+                item_id,
+                event_id,
+                ensure_utc(published or fetched),
+                None,
+                None,
+                to_unsigned(simhash or 0),
+                event_start=ensure_utc(event_start),
             )
         )
     state.hashes_from = since
 
 
-def _load_key(
-    session: Session, state: _RunState, topic: str | None, region: str | None, since: datetime
-) -> None:
-    """Load placed items of one (topic, region) from `since` on, with their text: the related-item path."""
-    key = (topic, region)
-    loaded = state.key_from.get(key)
+def _load_topic(session: Session, state: _RunState, topic: str | None, since: datetime) -> None:
+    """Load placed items of one topic (every region) from `since` on, with their text: the related path."""
+    loaded = state.topic_from.get(topic)
     if loaded is not None and since >= loaded:
         return
     at = func.coalesce(Item.published_at, Item.fetched_at)
-    region_clause = Item.region == region if region else or_(Item.region.is_(None), Item.region == "")
     conditions = [
         Item.event_id.is_not(None),
         Item.status != "error",
         ItemAnalysis.topic == topic,
-        region_clause,
         at >= since,
     ]
     if loaded is not None:
@@ -302,15 +315,18 @@ def _load_key(
             Item.event_id,
             Item.published_at,
             Item.fetched_at,
+            Item.region,
             Item.simhash,
             ItemAnalysis.title_masked,
             ItemAnalysis.content_masked,
             ItemAnalysis.scheme_hits,
+            Event.first_seen_at,
         )
         .join(ItemAnalysis, ItemAnalysis.item_id == Item.id)
+        .join(Event, Event.id == Item.event_id)
         .where(*conditions)
     )
-    for item_id, event_id, published, fetched, simhash, title, content, hits in rows:
+    for item_id, event_id, published, fetched, region, simhash, title, content, hits, event_start in rows:
         text = f"{title}\n{content}"
         state.matcher.add(
             PlacedItem(
@@ -318,14 +334,15 @@ def _load_key(
                 event_id=event_id,
                 at=ensure_utc(published or fetched),
                 topic=topic,
-                region=region,
+                region=region or None,
                 simhash=to_unsigned(simhash) if simhash is not None else 0,
                 shingles=text_shingles(text),
                 anchors=text_anchors(text),
                 schemes=frozenset(h.get("scheme", "") for h in hits or ()),
+                event_start=ensure_utc(event_start),
             )
         )
-    state.key_from[key] = since
+    state.topic_from[topic] = since
 
 
 def _place_in_events(
@@ -339,7 +356,9 @@ def _place_in_events(
         return set()
     earliest = min(_item_time(item) for item, _ in analyzed)
     _load_hashes(session, state, earliest - state.params.dup_window)
-    touched: set[int] = set()
+    # New events get provisional keys (negative numbers) and their ids from one flush at the end.
+    new_events: dict[int, Event] = {}
+    targets: list[tuple[Item, int]] = []
     # Oldest first, so the first report of an incident founds its event and later ones join it.
     for item, result in sorted(analyzed, key=lambda pair: (_item_time(pair[0]), pair[0].id)):
         at = _item_time(item)
@@ -348,8 +367,11 @@ def _place_in_events(
         anchors = text_anchors(text)
         schemes = frozenset(h.scheme for h in result.scheme_hits)
         region = item.region or None
-        if item.event_id is None:
-            _load_key(session, state, result.topic, region, at - state.params.related_window)
+        # An item being re-analysed keeps its event: its copies and neighbours are still there, and moving
+        # it would make the event's history jump. Its aggregates are recomputed below either way.
+        target = item.event_id
+        if target is None:
+            _load_topic(session, state, result.topic, at - state.params.related_window)
             placement = state.matcher.find(
                 item_id=item.id,
                 at=at,
@@ -361,9 +383,10 @@ def _place_in_events(
                 schemes=schemes,
             )
             if placement is not None:
-                item.event_id = int(placement.event_id)  # type: ignore[call-overload]
+                target = cast(int, placement.event_id)
             else:
-                event = Event(
+                target = -(len(new_events) + 1)
+                new_events[target] = Event(
                     title=result.title_masked[:500] or result.content_masked[:60],
                     topic=result.topic,
                     region=region,
@@ -378,17 +401,11 @@ def _place_in_events(
                     trend=[],
                     simhash=to_signed(result.simhash),
                 )
-                session.add(event)
-                session.flush()
-                item.event_id = event.id
-                summary.events_created += 1
-        # An item being re-analysed keeps its event: its copies and neighbours are still there, and moving it
-        # would make the event's history jump. Its aggregates are recomputed below either way.
-        touched.add(int(item.event_id))
+        targets.append((item, target))
         state.matcher.add(
             PlacedItem(
                 item_id=item.id,
-                event_id=item.event_id,
+                event_id=target,
                 at=at,
                 topic=result.topic,
                 region=region,
@@ -398,6 +415,15 @@ def _place_in_events(
                 schemes=schemes,
             )
         )
+    session.add_all(new_events.values())
+    session.flush()
+    ids = {key: event.id for key, event in new_events.items()}
+    state.matcher.rekey(ids)
+    summary.events_created += len(new_events)
+    touched: set[int] = set()
+    for item, target in targets:
+        item.event_id = ids.get(target, target)
+        touched.add(item.event_id)
     return touched
 
 
@@ -435,6 +461,17 @@ def refresh_events(
             by_event[int(row.event_id)].append(row)
         member_ids = [int(r.id) for r in rows]
         overdue = _overdue_ids(session, member_ids, now)
+        bursts: list[Burst] = []
+        if rows:
+            times = [ensure_utc(r.published_at or r.fetched_at) for r in rows]
+            bursts = list(
+                session.scalars(
+                    select(Burst).where(
+                        Burst.bucket_start >= min(times) - timedelta(hours=1),
+                        Burst.bucket_start <= max(times),
+                    )
+                )
+            )
         for event in session.scalars(select(Event).where(Event.id.in_(chunk))):
             members = by_event.get(event.id, [])
             if not members:
@@ -443,13 +480,18 @@ def refresh_events(
                 event.status = "closed"
                 event.updated_at = now
                 continue
-            _apply_summary(session, event, members, overdue, now, risk_params)
+            _apply_summary(event, members, overdue, bursts, now, risk_params)
             updated += 1
     return updated
 
 
 def _apply_summary(
-    session: Session, event: Event, members: list[Any], overdue: set[int], now: datetime, params: RiskParams
+    event: Event,
+    members: list[Any],
+    overdue: set[int],
+    bursts: list[Burst],
+    now: datetime,
+    params: RiskParams,
 ) -> None:
     summary = summarize_event(
         [
@@ -481,7 +523,7 @@ def _apply_summary(
         and (now - ensure_utc(m.published_at)).total_seconds() >= params.unanswered_hours * 3600
     )
     burst = _burst_for(
-        session, event.id, summary.topic, summary.region, summary.first_seen_at, summary.last_seen_at
+        bursts, event.id, summary.topic, summary.region, summary.first_seen_at, summary.last_seen_at
     )
     risk = event_risk(
         EventRiskInput(
@@ -525,24 +567,26 @@ def _apply_summary(
 
 
 def _burst_for(
-    session: Session, event_id: int, topic: str | None, region: str | None, first: datetime, last: datetime
+    bursts: list[Burst], event_id: int, topic: str | None, region: str | None, first: datetime, last: datetime
 ) -> str | None:
     """A short text describing the strongest recent burst behind this event, or None.
 
     Recent: within a day of the event's latest item; a burst last week does not make today's event hot.
     """
-    query = select(Burst).where(
-        Burst.bucket_start >= max(first - timedelta(hours=1), last - timedelta(hours=24)),
-        Burst.bucket_start <= last,
-        or_(Burst.event_id == event_id, and_(Burst.topic == (topic or ""), Burst.region == (region or ""))),
-    )
-    bursts = list(session.scalars(query.order_by(Burst.score.desc()).limit(1)))
-    if not bursts:
+    since = max(first - timedelta(hours=1), last - timedelta(hours=24))
+    relevant = [
+        b
+        for b in bursts
+        if since <= ensure_utc(b.bucket_start) <= last
+        and (b.event_id == event_id or (b.topic == (topic or "") and b.region == (region or "")))
+    ]
+    if not relevant:
         return None
-    burst = bursts[0]
+    burst = max(relevant, key=lambda b: b.score)
     if burst.path == "fast":
         return f"{burst.bucket_minutes}分钟内同类信息{burst.count}条，明显高于平时"
-    return f"1小时内同类信息{burst.count}条，为同期均值{burst.baseline:.1f}条的{burst.count / max(burst.baseline, 0.5):.0f}倍"
+    ratio = burst.count / max(burst.baseline, 0.5)
+    return f"1小时内同类信息{burst.count}条，为同期均值{burst.baseline:.1f}条的{ratio:.0f}倍"
 
 
 # --- rollups ------------------------------------------------------------------------------------------------

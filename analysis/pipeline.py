@@ -76,6 +76,7 @@ class ItemInput:
     published_at: datetime | None = None
     reply_status: str = "none"
     overdue: bool = False
+    addressee: str | None = None  # 留言对象 / 承办单位: names the district when the text does not
 
 
 @dataclass(frozen=True)
@@ -223,7 +224,9 @@ class Analyzer:
                     title_masked=title_m,
                     content_masked=content_m,
                     model_version=self.model_version,
-                    region=record.region or self.find_region(text),
+                    region=record.region
+                    or self.find_region(text)
+                    or self.find_region(record.addressee or ""),
                     simhash=simhash64(text),
                 )
             )

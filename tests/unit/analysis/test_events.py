@@ -113,7 +113,7 @@ def test_related_window_and_shared_scheme() -> None:
             schemes=frozenset({"群体性事件苗头"}),
         )
     )
-    other = "工人们说明天集体到市政府讨说法，欠薪半年了。"
+    other = "工人们说明天要到市政府门口讨说法，欠薪半年了。"  # little shared wording (门口)
     kwargs = {"topic": "劳动和社会保障"}
     assert _find(matcher, other, **kwargs) is None  # little shared wording
     assert _find(matcher, other, schemes=frozenset({"群体性事件苗头"}), **kwargs) is not None
@@ -143,7 +143,9 @@ def test_items_loaded_without_text_only_serve_the_duplicate_path() -> None:
     ("text", "anchors"),
     [
         ("江北区幸福河近日出现大面积黑臭", {"幸福河"}),
-        ("宏达建筑公司拖欠农民工工资", {"宏达公司"}),
+        ("宏达建筑公司拖欠农民工工资", {"宏达建筑公司"}),
+        ("云江宏达建设工程有限公司", {"宏达建设工程公司"}),  # not the same employer as 宏达科技有限公司
+        ("云江宏达科技有限公司", {"宏达科技公司"}),
         ("我们在滨江路的宏达公司工地干活", {"滨江路", "宏达公司"}),
         ("小区门口马路上全是坑，这条路太烂了", set()),
         ("物业公司不作为", set()),
@@ -205,3 +207,56 @@ def test_trend_is_dense_and_capped() -> None:
     assert len(hourly_trend([T0, T0 + timedelta(days=30)], max_hours=48)) == 48
     with pytest.raises(ValueError):
         summarize_event([])
+
+
+def test_unknown_region_joins_only_on_a_named_place_or_much_shared_wording() -> None:
+    matcher = EventMatcher()
+    matcher.add(_placed(1, 10, WATER))  # 江北区
+    named = _find(matcher, "清水河的水又黑又臭，蚊虫很多。", region=None)
+    assert named is not None and named.event_id == 10
+    # same topic, region unknown, related but not enough wording in common
+    assert _find(matcher, "河里最近有点发黑，还有异味，夏天蚊子多", region=None) is None
+    # a known other region never joins, named place or not
+    assert _find(matcher, "清水河的水又黑又臭，蚊虫很多。", region="临湖区") is None
+
+
+def test_old_events_take_no_new_items() -> None:
+    matcher = EventMatcher()
+    # the event began 6 days before its latest item, which is the one loaded
+    matcher.add(
+        PlacedItem(
+            5,
+            10,
+            T0,
+            "环境保护",
+            "江北区",
+            simhash64(WATER),
+            text_shingles(WATER),
+            text_anchors(WATER),
+            event_start=T0 - timedelta(days=6),
+        )
+    )
+    assert _find(matcher, WATER, at=T0 + timedelta(hours=23)) is not None
+    assert (
+        _find(matcher, WATER, at=T0 + timedelta(days=1, hours=1)) is None
+    )  # more than 7 days after it began
+
+
+def test_different_names_of_the_same_kind_keep_reports_apart() -> None:
+    matcher = EventMatcher()
+    matcher.add(
+        _placed(1, 10, "举报云江鑫源餐饮管理有限公司恶意欠薪，拖欠我们三个月工资", topic="劳动和社会保障")
+    )
+    # the same complaint template about another employer: much shared wording, but another company
+    other = "举报云江腾飞商贸有限公司恶意欠薪，拖欠我们三个月工资"
+    assert _find(matcher, other, topic="劳动和社会保障") is None
+    same = "鑫源餐饮管理有限公司欠薪三个月，老板不接电话"
+    assert _find(matcher, same, topic="劳动和社会保障") is not None
+
+
+def test_an_event_does_not_spread_across_regions_through_a_member_of_unknown_region() -> None:
+    matcher = EventMatcher()
+    matcher.add(_placed(1, 10, WATER, region="江北区"))
+    matcher.add(_placed(2, 10, "清水河又黑又臭", region=None))  # joined the 江北区 event
+    # a 临湖区 report naming the same river must not join through the unknown-region member
+    assert _find(matcher, "清水河又黑又臭，蚊虫很多", region="临湖区") is None
