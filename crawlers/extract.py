@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 import lxml.html
 from lxml import etree
-from parsel import Selector, SelectorList
+from parsel import Selector
+from parsel.csstranslator import HTMLTranslator
 
 from core.settings import FieldSelector
 
@@ -52,29 +54,57 @@ def element_text(element: Any) -> str:
     return "".join(parts)
 
 
-def _values(selected: SelectorList[Selector], attr: str | None) -> list[str]:
+# EXSLT namespaces, as parsel registers them, so an office's XPath may use re:test() and set:distinct().
+NAMESPACES = {"re": "http://exslt.org/regular-expressions", "set": "http://exslt.org/sets"}
+_TRANSLATOR = HTMLTranslator()
+
+
+@lru_cache(maxsize=2048)
+def compiled(css: str | None, xpath: str | None) -> etree.XPath | None:
+    """The selector as a compiled XPath (CSS translated the way parsel does, ::text and ::attr() included).
+
+    Compiled once per selector: evaluating a string XPath through parsel recompiled it for every page and
+    wrapped every result in a Selector (about a third of a board crawl's parse time, measured).
+    """
+    query = _TRANSLATOR.css_to_xpath(css) if css else xpath
+    if not query:
+        return None
+    return etree.XPath(query, namespaces=NAMESPACES, smart_strings=False)
+
+
+def _root(sel: Selector | Any) -> Any:
+    return sel.root if isinstance(sel, Selector) else sel
+
+
+def _evaluate(sel: Selector | Any, spec: FieldSelector) -> list[Any]:
+    query = compiled(spec.css, spec.xpath)
+    if query is None:
+        return []
+    result = query(_root(sel))
+    return result if isinstance(result, list) else [result]
+
+
+def _values(results: list[Any], attr: str | None) -> list[str]:
     values: list[str] = []
-    for node in selected:
-        root = node.root
-        if isinstance(root, str):  # ::text, ::attr(), text(), @href
-            values.append(root)
+    for node in results:
+        if isinstance(node, str):  # ::text, ::attr(), text(), @href
+            values.append(node)
+        elif isinstance(node, bool | int | float):  # count(), boolean() expressions
+            values.append(str(node))
         elif attr:
-            value = node.attrib.get(attr)
+            value = node.get(attr)
             if value is not None:
                 values.append(value)
-        elif hasattr(root, "tag"):
-            values.append(element_text(root))
-        else:
-            values.append(str(node.get()))
+        elif hasattr(node, "tag"):
+            values.append(element_text(node))
     return values
 
 
-def select_values(sel: Selector, spec: FieldSelector) -> list[str]:
-    """Every value the selector finds (regex and default applied to each)."""
-    selected = sel.css(spec.css) if spec.css else sel.xpath(spec.xpath) if spec.xpath else None
-    values = _values(selected, spec.attr) if selected is not None else []
+def select_values(sel: Selector | Any, spec: FieldSelector) -> list[str]:
+    """Every value the selector finds on a page (a parsel Selector or an lxml root), regex applied to each."""
+    values = _values(_evaluate(sel, spec), spec.attr)
     if spec.regex:
-        pattern = re.compile(spec.regex, re.S)
+        pattern = _pattern(spec.regex)
         matched = []
         for value in values:
             found = pattern.search(value)
@@ -84,7 +114,12 @@ def select_values(sel: Selector, spec: FieldSelector) -> list[str]:
     return values
 
 
-def extract_field(sel: Selector, spec: FieldSelector) -> str | None:
+@lru_cache(maxsize=1024)
+def _pattern(regex: str) -> re.Pattern[str]:
+    return re.compile(regex, re.S)
+
+
+def extract_field(sel: Selector | Any, spec: FieldSelector) -> str | None:
     """One field: every match joined with `join`; the default when nothing (non-blank) is found."""
     values = [v for v in select_values(sel, spec) if v.strip()]
     if not values:
@@ -92,18 +127,15 @@ def extract_field(sel: Selector, spec: FieldSelector) -> str | None:
     return spec.join.join(values)
 
 
-def extract_fields(sel: Selector, specs: Mapping[str, FieldSelector]) -> dict[str, str | None]:
+def extract_fields(sel: Selector | Any, specs: Mapping[str, FieldSelector]) -> dict[str, str | None]:
     return {name: extract_field(sel, spec) for name, spec in specs.items()}
 
 
-def extract_links(sel: Selector, spec: FieldSelector) -> list[str]:
+def extract_links(sel: Selector | Any, spec: FieldSelector) -> list[str]:
     """Links from a list page: the `attr` given, else href of the selected elements (or their text)."""
-    selected = sel.css(spec.css) if spec.css else sel.xpath(spec.xpath) if spec.xpath else None
-    if selected is None:
-        return []
-    values = _values(selected, spec.attr or "href")
+    values = _values(_evaluate(sel, spec), spec.attr or "href")
     if spec.regex:
-        pattern = re.compile(spec.regex)
+        pattern = _pattern(spec.regex)
         values = [m.group(1) if m.groups() else m.group(0) for v in values if (m := pattern.search(v))]
     return [v.strip() for v in values if v and v.strip()]
 

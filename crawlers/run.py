@@ -264,7 +264,10 @@ def crawl(config: AppConfig, source: SourceConfig, trigger: str, clock: Clock | 
     )
     stats: dict[str, Any] = {}
     try:
-        stats = execute(ctx, scrapy_settings(source, defaults, log_level=config.settings.log_level))
+        settings = scrapy_settings(
+            source, defaults, log_level=config.settings.log_level, data_dir=config.settings.data_dir
+        )
+        stats = execute(ctx, settings)
     except Exception as exc:  # process boundary: record the failure on the run instead of dying silently
         logger.exception("crawl of %s crashed", source.key)
         ctx.errors.insert(0, f"{type(exc).__name__}: {exc}"[:300])

@@ -3,6 +3,7 @@ an identifying User-Agent), retries and timeouts from config/sources.yaml; telne
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from core.settings import SourceConfig, SourceDefaults
@@ -15,7 +16,12 @@ def effective(source: SourceConfig, defaults: SourceDefaults, name: str) -> Any:
 
 
 def scrapy_settings(
-    source: SourceConfig, defaults: SourceDefaults, *, log_level: str = "INFO", preview_items: int = 0
+    source: SourceConfig,
+    defaults: SourceDefaults,
+    *,
+    log_level: str = "INFO",
+    preview_items: int = 0,
+    data_dir: Path | None = None,
 ) -> dict[str, Any]:
     per_domain = int(effective(source, defaults, "concurrency_per_domain"))
     delay = float(effective(source, defaults, "download_delay"))
@@ -57,13 +63,29 @@ def scrapy_settings(
             "crawlers.pipelines.ValidatePipeline": 200,
             "crawlers.pipelines.StorePipeline": 900,
         },
-        "SPIDER_MIDDLEWARES": {"crawlers.middlewares.ErrorRecorderMiddleware": 950},
+        # Middlewares a config-driven crawl never needs cost CPU on every page: no allowed_domains (offsite),
+        # no meta refresh, no depth limits, no URL-length or Referer handling.
+        "SPIDER_MIDDLEWARES": {
+            "crawlers.middlewares.ErrorRecorderMiddleware": 950,
+            "scrapy.spidermiddlewares.referer.RefererMiddleware": None,
+            "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
+            "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+        },
         "DOWNLOADER_MIDDLEWARES": {
             "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
             "crawlers.middlewares.SharedRobotsTxtMiddleware": 100,
+            "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+            "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
         },
-        "HTTPCACHE_ENABLED": False,  # revalidation uses our own validators in seen_urls (see README of crawlers)
+        "HTTPCACHE_ENABLED": False,  # revalidation uses the validators kept in seen_urls (defaults.http_cache)
     }
     if preview_items:
         settings["CLOSESPIDER_ITEMCOUNT"] = preview_items
+    elif defaults.http_cache and data_dir is not None:
+        settings.update(
+            HTTPCACHE_ENABLED=True,
+            HTTPCACHE_POLICY="scrapy.extensions.httpcache.RFC2616Policy",
+            HTTPCACHE_DIR=str((data_dir / "httpcache" / source.key).resolve()),
+            HTTPCACHE_IGNORE_HTTP_CODES=[500, 502, 503, 504, 404, 410],
+        )
     return settings

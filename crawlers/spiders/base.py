@@ -78,7 +78,7 @@ class ConfiguredSpider(scrapy.Spider):
         dont_filter: bool = False,
     ) -> Request:
         headers: dict[str, str] = {}
-        if seen is not None and seen.content_hash:
+        if seen is not None and seen.content_hash and not self.ctx.defaults.http_cache:
             # Only pages we stored carry validators worth sending: a 304 must mean "what you have is current".
             if seen.etag:
                 headers["If-None-Match"] = seen.etag
