@@ -206,6 +206,21 @@ class FieldSelector(StrictModel):
     def _one_selector(self) -> FieldSelector:
         if not self.css and not self.xpath and self.default is None:
             raise ValueError("needs css or xpath (or a default)")
+        if self.css and self.xpath:
+            raise ValueError("give css or xpath, not both")
+        # A selector typo is found by `yuqing config check`, not by the first crawl (imports kept local:
+        # only source configs pay for them).
+        from lxml import etree
+        from parsel.csstranslator import HTMLTranslator
+
+        try:
+            query = HTMLTranslator().css_to_xpath(self.css) if self.css else self.xpath
+            if query:
+                etree.XPath(query, namespaces={"re": "http://exslt.org/regular-expressions",
+                                               "set": "http://exslt.org/sets"})  # fmt: skip
+        except Exception as exc:  # cssselect and lxml raise several error types for bad syntax
+            kind, text = ("css", self.css) if self.css else ("xpath", self.xpath)
+            raise ValueError(f"{kind} {text!r} is not a valid selector: {exc}") from None
         if self.regex:
             try:
                 re.compile(self.regex)
@@ -220,7 +235,7 @@ class BoardListConfig(StrictModel):
     next_page: FieldSelector | None = None  # the "下一页" link
     page_param: str | None = None  # alternatively ?page=N
     page_start: int = 1  # the number of the first page, when page_param is used
-    id_regex: str | None = None  # external id from the detail URL (group 1); else fields.external_id or the URL
+    id_regex: str | None = None  # external id from the detail URL (group 1); else fields.external_id / URL
 
     @field_validator("id_regex")
     @classmethod

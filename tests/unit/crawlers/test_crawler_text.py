@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from parsel import Selector
@@ -165,3 +166,38 @@ def test_normalize_and_validate() -> None:
     assert validation_problem(
         normalize_item(build_item({"title": "t", "content": "c"}, kind="news", now=NOW))
     ) == ("missing_external_id")
+
+
+def test_source_config_errors_name_the_key_and_the_problem(tmp_path: Path) -> None:
+    import shutil
+
+    import yaml
+
+    from core.errors import ConfigError
+    from core.settings import load_config
+
+    repo = Path(__file__).resolve().parents[3]
+    config_dir = tmp_path / "config"
+    shutil.copytree(repo / "config", config_dir)
+    data = yaml.safe_load((config_dir / "sources.yaml").read_text(encoding="utf-8"))
+    board = next(s for s in data["sources"] if s["key"] == "demo_board")
+    board["board"]["fields"]["title"] = {"css": "h1..broken["}
+    board["board"]["fields"]["author"] = {"xpath": "//span[@class='x'"}
+    board["board"]["fields"]["mood"] = {"css": "span.mood"}
+    board["board"]["colour"] = "red"
+    board["board"]["list"]["id_regex"] = "(unclosed"
+    (config_dir / "sources.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config({"config_dir": config_dir})
+    text = str(caught.value)
+    assert "sources.yaml" in text
+    assert "sources[2:demo_board].board.fields.title" in text and "not a valid selector" in text
+    assert "sources[2:demo_board].board.fields.author" in text
+    assert "sources[2:demo_board].board.colour: unknown key" in text
+    assert "sources[2:demo_board].board.list.id_regex" in text and "does not compile" in text
+    board["board"]["fields"]["title"] = {"css": "h1"}
+    board["board"]["fields"]["author"] = {"xpath": "//span"}
+    (config_dir / "sources.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config({"config_dir": config_dir})
+    assert "sources[2:demo_board].board.fields: unknown field(s) ['mood']" in str(caught.value)
