@@ -15,6 +15,7 @@ from typing import Any
 import matplotlib
 from matplotlib import font_manager
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from core.levels import Level
 from reports.periods import WEEKDAYS
@@ -114,6 +115,7 @@ def volume_sentiment(days: Sequence[DayFigures]) -> bytes:
         ax.set_xticks(x, _day_labels(days))
         ax.set_ylabel("信息量（条）")
         ax.set_ylim(0, max([*bottom, 1]) * 1.18)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         share_ax = ax.twinx()
         shares = []
         for d in days:
@@ -153,6 +155,7 @@ def risk_levels(days: Sequence[DayFigures]) -> bytes:
             bottom = [b + v for b, v in zip(bottom, values, strict=True)]
         ax.set_xticks(x, _day_labels(days))
         ax.set_ylabel("风险信息（条）")
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.legend(loc="upper left", ncol=4, bbox_to_anchor=(0, 1.14))
         return _png(fig)
 
@@ -176,6 +179,7 @@ def _compare_bars(ax: Any, rows: Sequence[Counted], title: str, *, top: int) -> 
             textcoords="offset points",
         )
     ax.set_yticks(y, [r.name for r in rows])
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(title, loc="left")
     ax.legend(loc="lower right")
 
@@ -209,5 +213,6 @@ def hourly(hours: Sequence[int], negative: Sequence[int]) -> bytes:
         ax.bar(x, others, bottom=list(negative), color=THIS_WEEK, label="其他", width=0.75)
         ax.set_xticks(list(range(0, 24, 2)), [f"{h}时" for h in range(0, 24, 2)])
         ax.set_ylabel("信息量（条）")
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.legend(loc="upper left", ncol=2)
         return _png(fig)

@@ -83,7 +83,9 @@ def collect_daily(db: Database, config: AppConfig, period: Period, generated_at:
         prev_headline = headline(s, previous, prev_frame, prev_tasks)
         new_events = q.event_digests(s, period.start, as_of, limit=MAX_EVENTS, new_only=True)
         alerts, alerts_by_level = q.open_alerts(s, as_of, MAX_ALERTS)
-        overdue, overdue_more = q.overdue_tasks(s, period.start, as_of, MAX_OVERDUE)
+        overdue, overdue_more = q.overdue_tasks(
+            s, period.start, as_of, MAX_OVERDUE, total=current.tasks.overdue
+        )
     hours = [0] * 24
     hours_negative = [0] * 24
     if not frame.empty:

@@ -77,19 +77,42 @@ def item_counts(session: Session, bounds: Sequence[datetime]) -> pd.DataFrame:
     return frame.astype({"slot": "int64", "risk_level": "int64", "n": "int64"})
 
 
-def json_list_counts(
-    session: Session, column: Any, bounds: Sequence[datetime]
-) -> list[tuple[int, str, list[Any]]]:
-    """(slot, sentiment, list) for items of the range whose JSON list column (tags, scheme_hits) is not
-    empty. The emptiness test is on the stored text, which both backends keep as written ('[]')."""
+@dataclass(frozen=True)
+class ListRow:
+    """An item of the range that has focus tags or monitoring-scheme hits (JSON lists in item_analysis)."""
+
+    slot: int
+    sentiment: str
+    tags: list[Any]
+    scheme_hits: list[Any]
+
+
+def tag_and_scheme_rows(session: Session, bounds: Sequence[datetime]) -> list[ListRow]:
+    """Items of the range with tags or scheme hits, in one pass. The emptiness test is on the stored text,
+    which both backends keep as written ('[]'), so items without either never leave the database."""
     start, end = bounds[0], bounds[-1]
+    empty = ["[]", "null"]
     stmt = (
-        select(slot_of(item_time(), bounds), func.coalesce(ItemAnalysis.sentiment, UNANALYZED), column)
+        select(
+            slot_of(item_time(), bounds),
+            func.coalesce(ItemAnalysis.sentiment, UNANALYZED),
+            ItemAnalysis.tags,
+            ItemAnalysis.scheme_hits,
+        )
         .select_from(Item)
         .join(ItemAnalysis, ItemAnalysis.item_id == Item.id)
-        .where(item_in(start, end), not_(cast(column, String).in_(["[]", "null"])))
+        .where(
+            item_in(start, end),
+            or_(
+                not_(cast(ItemAnalysis.tags, String).in_(empty)),
+                not_(cast(ItemAnalysis.scheme_hits, String).in_(empty)),
+            ),
+        )
     )
-    return [(int(slot), str(sent), list(value or [])) for slot, sent, value in session.execute(stmt)]
+    return [
+        ListRow(int(slot), str(sent), list(tags or []), list(hits or []))
+        for slot, sent, tags, hits in session.execute(stmt)
+    ]
 
 
 def tag_name(tag: Any) -> str:
@@ -163,9 +186,10 @@ class TaskStats:
 
 
 def _task_scope(start: datetime, end: datetime) -> list[ColumnElement[bool]]:
-    answered_in = and_(ResponseTask.answered_at >= start, ResponseTask.answered_at < end)
-    open_at_end = or_(ResponseTask.answered_at.is_(None), ResponseTask.answered_at >= end)
-    return [ResponseTask.state != "cancelled", ResponseTask.started_at < end, or_(answered_in, open_at_end)]
+    # Answered in [start, end) or still open at `end` is: answered at or after `start`, or not answered.
+    # Written this way both halves can use the answered_at index, so the cost follows the period, not history.
+    not_before = or_(ResponseTask.answered_at >= start, ResponseTask.answered_at.is_(None))
+    return [ResponseTask.state != "cancelled", ResponseTask.started_at < end, not_before]
 
 
 def task_stats(session: Session, start: datetime, end: datetime) -> TaskStats:
@@ -299,15 +323,17 @@ class OverdueTask:
 
 
 def overdue_tasks(
-    session: Session, start: datetime, end: datetime, limit: int
+    session: Session, start: datetime, end: datetime, limit: int, *, total: int | None = None
 ) -> tuple[list[OverdueTask], int]:
-    """Timers past due and unanswered at `end`, the longest overdue first (at most `limit`); and how many more."""
+    """Timers past due and unanswered at `end`, the longest overdue first (at most `limit`); and how many more.
+    `total` is the number of such timers when the caller has counted them already (task_stats)."""
     where = [
         *_task_scope(start, end),
         or_(ResponseTask.answered_at.is_(None), ResponseTask.answered_at >= end),
         ResponseTask.due_at < end,
     ]
-    total = int(session.scalar(select(func.count()).select_from(ResponseTask).where(*where)) or 0)
+    if total is None:
+        total = int(session.scalar(select(func.count()).select_from(ResponseTask).where(*where)) or 0)
     rows = session.execute(
         select(
             ResponseTask.department_id,
@@ -425,7 +451,7 @@ def event_digests(
         )
     texts = _first_texts(session, [i for i in first_ids.values() if i])
     sources = source_names(session, [e.first_source_id for e in events if e.first_source_id])
-    handling = _event_handling(session, ids, end)
+    handling = _event_handling(session, ids, items, end)
     out = []
     for e in events:
         mine = items[items["event_id"] == e.id] if not items.empty else items
@@ -494,21 +520,33 @@ def _peak_hour(ts: pd.Series) -> tuple[datetime | None, int]:
     return peak.tz_convert("UTC").to_pydatetime(), top
 
 
-def _event_handling(session: Session, event_ids: list[int], end: datetime) -> dict[int, str]:
-    """One word per event for how it was handled by `end`: the worst timer outcome, else the alert state."""
-    tasks = session.execute(
-        select(
-            func.coalesce(ResponseTask.event_id, Item.event_id),
-            ResponseTask.due_at,
-            ResponseTask.answered_at,
+def _event_handling(
+    session: Session, event_ids: list[int], items: pd.DataFrame, end: datetime
+) -> dict[int, str]:
+    """One word per event for how it was handled by `end`: the worst timer outcome, else the alert state.
+
+    Timers hang on the event itself or on its items; two queries (by event id, by item id through the
+    (item_id, kind) unique index) instead of one OR across a join, which would scan every timer."""
+    columns = (ResponseTask.due_at, ResponseTask.answered_at)
+    scope = (ResponseTask.state != "cancelled", ResponseTask.started_at < end)
+    tasks: list[tuple[int, Any, Any]] = [
+        (int(e or 0), due, answered)
+        for e, due, answered in session.execute(
+            select(ResponseTask.event_id, *columns).where(*scope, ResponseTask.event_id.in_(event_ids))
         )
-        .outerjoin(Item, Item.id == ResponseTask.item_id)
-        .where(
-            ResponseTask.state != "cancelled",
-            ResponseTask.started_at < end,
-            or_(ResponseTask.event_id.in_(event_ids), Item.event_id.in_(event_ids)),
-        )
-    ).all()
+    ]
+    if not items.empty:
+        event_of = dict(zip(items["id"].astype(int), items["event_id"].astype(int), strict=True))
+        ids = list(event_of)
+        for i in range(0, len(ids), 5000):
+            tasks += [
+                (event_of[int(item_id or 0)], due, answered)
+                for item_id, due, answered in session.execute(
+                    select(ResponseTask.item_id, *columns).where(
+                        *scope, ResponseTask.item_id.in_(ids[i : i + 5000])
+                    )
+                )
+            ]
     rank = {"overdue": 4, "in_progress": 3, "late": 2, "on_time": 1}
     out: dict[int, str] = {}
     for event_id, due_at, answered_at in tasks:

@@ -170,14 +170,18 @@ def collect_weekly(db: Database, config: AppConfig, period: Period, generated_at
         prev_tasks = q.task_stats(s, previous.start, previous.end)
         current = headline(s, period, frame, tasks)
         prev_headline = headline(s, previous, prev_frame, prev_tasks)
-        tag_rows = q.json_list_counts(s, ItemAnalysis.tags, period.day_bounds())
-        prev_tag_rows = q.json_list_counts(s, ItemAnalysis.tags, previous.day_bounds())
-        scheme_rows = q.json_list_counts(s, ItemAnalysis.scheme_hits, period.day_bounds())
-        prev_scheme_rows = q.json_list_counts(s, ItemAnalysis.scheme_hits, previous.day_bounds())
+        lists = q.tag_and_scheme_rows(s, period.day_bounds())
+        prev_lists = q.tag_and_scheme_rows(s, previous.day_bounds())
         events = q.event_digests(s, period.start, as_of, limit=TOP_EVENTS)
         bursts = _burst_episodes(s, period, as_of)
         departments = _departments(s, tasks)
-        overdue, overdue_more = q.overdue_tasks(s, period.start, as_of, MAX_OVERDUE)
+        overdue, overdue_more = q.overdue_tasks(
+            s, period.start, as_of, MAX_OVERDUE, total=current.tasks.overdue
+        )
+    tag_rows = [(r.slot, r.sentiment, r.tags) for r in lists if r.tags]
+    prev_tag_rows = [(r.slot, r.sentiment, r.tags) for r in prev_lists if r.tags]
+    scheme_rows = [(r.slot, r.sentiment, r.scheme_hits) for r in lists if r.scheme_hits]
+    prev_scheme_rows = [(r.slot, r.sentiment, r.scheme_hits) for r in prev_lists if r.scheme_hits]
     tag_counts = _tag_counter(tag_rows)
     data = WeeklyData(
         period=period,
