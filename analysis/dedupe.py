@@ -47,8 +47,14 @@ _FIRST = _splitmix64(_CODES)
 _SECOND = _splitmix64(_CODES | np.uint64(1 << 32))
 
 
+_FULLWIDTH_ALNUM = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")
+
+
 def normalize_for_hash(text: str) -> str:
-    return _DROP.sub("", _REPOST.sub("", text.translate(_FULLWIDTH)).lower())
+    # Full-width punctuation is dropped below anyway; only full-width letters and digits need translating.
+    if _FULLWIDTH_ALNUM.search(text):
+        text = text.translate(_FULLWIDTH)
+    return _DROP.sub("", _REPOST.sub("", text).lower())
 
 
 def content_hash(title: str, content: str) -> str:

@@ -82,6 +82,7 @@ class SignalRule:
     pattern: re.Pattern[str]
     veto: re.Pattern[str] | None = None  # e.g. 演练 (a drill) for life-safety words
     requires: str | None = None  # evaluate only when this (weaker, cheaper) signal is present
+    gate: tuple[str, ...] = ()  # evaluate the regex part only when one of these words occurs
 
 
 @dataclass(frozen=True)
@@ -202,6 +203,7 @@ SIGNAL_RULES: tuple[SignalRule, ...] = (
             r"(?:去|到|找|上|写信给|告到)(?:市|省|区|县)?\S{0,4}(?:政府|市委|省委|信访局|信访办|省里|北京|中央|厅|书记|市长|省长)"
             r"|层层上访|进京|(?:市|省)长信箱|中央督察|巡视组|纪委"
         ),
+        gate=("政府", "市委", "省委", "信访", "省里", "北京", "中央", "厅", "书记", "市长", "省长", "信箱"),
     ),
     SignalRule(
         "media_threat",
@@ -232,7 +234,13 @@ SIGNAL_RULES: tuple[SignalRule, ...] = (
         ),
         requires="wage_arrears",
     ),
-    SignalRule("wage_arrears", 10.0, "拖欠工资", re.compile(_WAGES + r"|工伤.{0,8}不(?:认|管|赔|配合)")),
+    SignalRule(
+        "wage_arrears",
+        10.0,
+        "拖欠工资",
+        re.compile(_WAGES + r"|工伤.{0,8}不(?:认|管|赔|配合)"),
+        gate=("欠", "拖", "讨", "工资", "血汗", "卷钱", "工伤"),
+    ),
     SignalRule(
         "mass_victims",
         15.0,
@@ -251,7 +259,7 @@ SIGNAL_RULES: tuple[SignalRule, ...] = (
         "vulnerable",
         12.0,
         "涉及儿童、老人等弱势群体",
-        re.compile(_VULNERABLE),
+        re.compile(_VULNERABLE[3:-1]),  # the bare alternation: plain words, for the automaton
     ),
     SignalRule(
         "repeated",
@@ -264,6 +272,7 @@ SIGNAL_RULES: tuple[SignalRule, ...] = (
             r"|一直(?:没有?|未|无人)(?:解决|处理|人管|答复|回复|破案)|石沉大海|无人(?:理睬|处理|管|问津)|没人管"
             r"|踢皮球|推诿|互相推脱|反映了一年|说在评估"
         ),
+        gate=("次", "至今", "一直"),
     ),
 )
 # A stronger signal makes a weaker one redundant (never count both).
@@ -347,8 +356,10 @@ class _SignalScanner:
             residual = self._residual[index]
             if residual is None:
                 continue
-            required = self.rules[index].requires
-            if required is not None and self._index[required] not in hits:
+            rule = self.rules[index]
+            if rule.requires is not None and self._index[rule.requires] not in hits:
+                continue
+            if rule.gate and not any(word in text for word in rule.gate):
                 continue
             for m in residual.finditer(text):
                 if m.end() > m.start():

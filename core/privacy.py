@@ -49,7 +49,9 @@ _PHONE_CUE_LOCAL = re.compile(
 )
 _ID_CUE = re.compile(r"身份证|证件号|公民身份")
 _CARD_CUE = re.compile(r"银行卡|卡号|账号|帐号|银行账户")
-_HAS_DIGIT = re.compile(r"\d")
+# Every number pattern has at least seven digits, contiguous or split by single spaces or dashes; dates,
+# amounts and counts usually do not, so most texts skip the number patterns after this one scan.
+_LONG_NUMBER = re.compile(r"\d(?:[ \-]?\d){6}")
 
 # Province codes that can start a mainland ID number.
 _PROVINCES = frozenset(
@@ -297,7 +299,7 @@ def _name_before(text: str, end: int) -> int:
 def find_pii(text: str) -> list[PiiSpan]:
     """Every piece of personal data in `text`, ordered by position, without overlaps."""
     candidates: list[PiiSpan] = []
-    if _HAS_DIGIT.search(text):
+    if _LONG_NUMBER.search(text):
         candidates.extend(_digit_spans(text))
     if "@" in text:
         candidates.extend(PiiSpan("email", m.start(), m.end(), m.group()) for m in _EMAIL.finditer(text))
