@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 00:06:17.143531
+Create Date: 2026-11-22 00:19:55.551868
 """
 
 from collections.abc import Sequence
@@ -85,6 +85,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('hour', 'kind', 'topic', 'region', 'sentiment', 'risk_level', name='uq_rollup_hourly_dims')
     )
     with op.batch_alter_table('rollup_hourly', schema=None) as batch_op:
+        batch_op.create_index('ix_rollup_hourly_cover', ['hour', 'kind', 'sentiment', 'risk_level', 'topic', 'region', 'count'], unique=False)
         batch_op.create_index('ix_rollup_hourly_hour', ['hour'], unique=False)
 
     op.create_table('scheduler_lock',
@@ -504,6 +505,7 @@ def downgrade() -> None:
     op.drop_table('scheduler_lock')
     with op.batch_alter_table('rollup_hourly', schema=None) as batch_op:
         batch_op.drop_index('ix_rollup_hourly_hour')
+        batch_op.drop_index('ix_rollup_hourly_cover')
 
     op.drop_table('rollup_hourly')
     op.drop_table('reports')
