@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Debian packages yuqing needs, installed only when missing: Chromium for the browser tests, CJK fonts for
-# charts and reports, PostgreSQL for the database tests, LibreOffice Writer and poppler for rendering report
-# pages (scripts/render_report_png.sh).
+# charts and reports, PostgreSQL for the database tests, poppler for PDF pages. LibreOffice (only for
+# scripts/render_report_png.sh, not for the tests) is installed by that script when it is run.
 set -euo pipefail
 
-packages=(chromium fonts-noto-cjk postgresql poppler-utils libreoffice-writer-nogui)
+packages=(chromium fonts-noto-cjk postgresql poppler-utils ${YUQING_EXTRA_DEBIAN_PACKAGES:-})
 missing=()
 for pkg in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then

@@ -27,6 +27,10 @@ XML
 
 soffice=$(command -v soffice || command -v libreoffice || true)
 if [ -z "$soffice" ]; then
+  YUQING_EXTRA_DEBIAN_PACKAGES=libreoffice-writer-nogui bash "$(dirname "$0")/install-system-deps.sh"
+  soffice=$(command -v soffice || command -v libreoffice || true)
+fi
+if [ -z "$soffice" ]; then
   echo "LibreOffice is not installed (apt-get install libreoffice-writer-nogui)" >&2
   exit 3
 fi
