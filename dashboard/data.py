@@ -221,12 +221,18 @@ class OverviewSeries:
 
 
 def overview_series(db: Database, now: datetime, window: str) -> OverviewSeries:
+    """Two scans of the window's rollup rows (a month of a busy city is ~80,000 of them): one by hour, kind,
+    sentiment and level, walking ix_rollup_hourly_cover in order; one by topic, region and negativity."""
     start, freq = window_start(now, window)
-    negative = func.sum(case((HourlyRollup.sentiment == "negative", HourlyRollup.count), else_=0))
-    with db.session() as s:
+    is_negative = case((HourlyRollup.sentiment == "negative", 1), else_=0)
+    # A plain connection, not an ORM session: for tens of thousands of result rows the ORM's row handling
+    # costs as much again as the query.
+    with db.engine.connect() as s:
         rows = s.execute(
             select(
-                HourlyRollup.hour,
+                # As text: parsing tens of thousands of datetimes one by one costs more than the query;
+                # pandas parses the column at once below.
+                cast(HourlyRollup.hour, String),
                 HourlyRollup.kind,
                 HourlyRollup.sentiment,
                 HourlyRollup.risk_level,
@@ -235,17 +241,13 @@ def overview_series(db: Database, now: datetime, window: str) -> OverviewSeries:
             .where(HourlyRollup.hour >= start)
             .group_by(HourlyRollup.hour, HourlyRollup.kind, HourlyRollup.sentiment, HourlyRollup.risk_level)
         ).all()
-        topic_rows = s.execute(
-            select(HourlyRollup.topic, func.sum(HourlyRollup.count), negative)
+        mix_rows = s.execute(
+            select(HourlyRollup.topic, HourlyRollup.region, is_negative, func.sum(HourlyRollup.count))
             .where(HourlyRollup.hour >= start)
-            .group_by(HourlyRollup.topic)
+            .group_by(HourlyRollup.topic, HourlyRollup.region, is_negative)
         ).all()
-        region_rows = s.execute(
-            select(HourlyRollup.region, func.sum(HourlyRollup.count), negative)
-            .where(HourlyRollup.hour >= start)
-            .group_by(HourlyRollup.region)
-        ).all()
-    df = _frame(rows, ["hour", "kind", "sentiment", "risk_level", "count"], times=["hour"])
+    df = pd.DataFrame([tuple(r) for r in rows], columns=["hour", "kind", "sentiment", "risk_level", "count"])
+    df["hour"] = pd.to_datetime(df["hour"], utc=True, format="mixed") if len(df) else utc_series([])
     df["bucket"] = (
         _bucket(df["hour"], freq) if len(df) else pd.Series([], dtype="datetime64[ns, Asia/Shanghai]")
     )
@@ -255,9 +257,12 @@ def overview_series(db: Database, now: datetime, window: str) -> OverviewSeries:
         sub = df if column != "risk_level" else df[df["risk_level"] > 0]
         return sub.groupby(["bucket", column], as_index=False)["count"].sum()
 
-    def ranked(rows_: Sequence[Any], name: str) -> pd.DataFrame:
-        out = _frame(rows_, [name, "count", "negative"])
-        out[name] = out[name].fillna("").replace("", "未分类" if name == "topic" else "未知")
+    mix = pd.DataFrame([tuple(r) for r in mix_rows], columns=["topic", "region", "negative", "count"])
+    mix["count"] = mix["count"].astype("int64")
+    mix["negative"] = mix["count"].where(mix["negative"].astype(bool), 0)
+
+    def ranked(name: str, blank: str) -> pd.DataFrame:
+        out = mix.assign(**{name: mix[name].fillna("").replace("", blank)})
         out = out.groupby(name, as_index=False)[["count", "negative"]].sum()
         return out.sort_values("count", ascending=False, ignore_index=True)
 
@@ -266,8 +271,8 @@ def overview_series(db: Database, now: datetime, window: str) -> OverviewSeries:
         risk=by("risk_level"),
         kinds=by("kind"),
         sentiment=by("sentiment"),
-        topics=ranked(topic_rows, "topic"),
-        regions=ranked(region_rows, "region"),
+        topics=ranked("topic", "未分类"),
+        regions=ranked("region", "未知"),
         buckets=_all_buckets(start, now, freq),
     )
 
@@ -276,11 +281,13 @@ def focus_tags(db: Database, now: datetime, window: str, limit: int = 12) -> pd.
     """Focus areas (关注领域) by the items of the events active in the window (events carry their tags)."""
     start, _ = window_start(now, window)
     with db.session() as s:
+        # The window's largest tagged events carry nearly all of the weight; capping the rows keeps a month
+        # of a busy city's events cheap to read.
         rows = s.execute(
             select(Event.tags, Event.item_count)
-            .where(Event.last_seen_at >= start)
-            .order_by(Event.last_seen_at.desc())
-            .limit(5000)
+            .where(Event.last_seen_at >= start, cast(Event.tags, String) != "[]")
+            .order_by(Event.item_count.desc())
+            .limit(1000)
         ).all()
     counts: dict[str, int] = {}
     for tags, n in rows:
@@ -323,8 +330,9 @@ def rising_events(db: Database, now: datetime, limit: int = 10) -> pd.DataFrame:
                 Event.trend,
             )
             .where(Event.last_seen_at >= now - timedelta(hours=24), Event.status == "open")
-            .order_by(Event.last_seen_at.desc())
-            .limit(300)
+            # Highest levels first (ix_events_risk); growth is then judged among these.
+            .order_by(Event.risk_level.desc(), Event.last_seen_at.desc())
+            .limit(100)
         ).all()
     records = []
     for r in rows:
@@ -332,7 +340,7 @@ def rising_events(db: Database, now: datetime, limit: int = 10) -> pd.DataFrame:
         records.append(
             {
                 "id": r.id,
-                "title": mask(r.title or ""),
+                "title": r.title or "",
                 "risk_level": int(r.risk_level or 0),
                 "item_count": int(r.item_count or 0),
                 "source_count": int(r.source_count or 0),
@@ -358,9 +366,11 @@ def rising_events(db: Database, now: datetime, limit: int = 10) -> pd.DataFrame:
     df = pd.DataFrame.from_records(records, columns=cols)
     if df.empty:
         return df
-    return df.sort_values(["risk_level", "growth", "item_count"], ascending=False, ignore_index=True).head(
+    top = df.sort_values(["risk_level", "growth", "item_count"], ascending=False, ignore_index=True).head(
         limit
     )
+    top["title"] = top["title"].map(mask)  # only the rows shown
+    return top
 
 
 # --- alerts ---------------------------------------------------------------------------------------------
@@ -610,6 +620,28 @@ def alert_history(db: Database, alert_id: int, task_id: int | None) -> pd.DataFr
     if task_id:
         objects.append(("response_task", task_id))
     return audit_trail(db, objects)
+
+
+def alert_for_task(db: Database, task_id: int) -> int | None:
+    """The alert a response timer belongs to: the one holding it, else the newest on its event or item."""
+    with db.session() as s:
+        found = s.scalar(select(Alert.id).where(Alert.response_task_id == task_id).limit(1))
+        if found is not None:
+            return int(found)
+        task = s.execute(
+            select(ResponseTask.event_id, ResponseTask.item_id).where(ResponseTask.id == task_id)
+        ).first()
+        if task is None:
+            return None
+        conds = []
+        if task.event_id is not None:
+            conds.append(Alert.event_id == task.event_id)
+        if task.item_id is not None:
+            conds.append(Alert.item_id == task.item_id)
+        if not conds:
+            return None
+        found = s.scalar(select(Alert.id).where(or_(*conds)).order_by(Alert.opened_at.desc()).limit(1))
+        return int(found) if found is not None else None
 
 
 def department_options(db: Database) -> list[tuple[int, str]]:

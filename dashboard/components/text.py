@@ -171,7 +171,8 @@ def risk_factor_lines(factors: Iterable[Any]) -> list[str]:
         if isinstance(f, dict):
             words = f.get("text") or f.get("reason") or f.get("factor") or ""
             points = f.get("points")
-            lines.append(f"{words}（+{points:g}分）" if isinstance(points, (int, float)) else str(words))
+            scored = isinstance(points, (int, float)) and points > 0
+            lines.append(f"{words}（+{points:g}分）" if scored else str(words))
         elif f:
             lines.append(str(f))
     return lines

@@ -52,8 +52,15 @@ LEVEL_OPTIONS = [
 
 
 def _selected_from_query(query: dict[str, Any]) -> int | None:
-    raw = str(query.get("id", "")).strip()
-    return int(raw) if raw.isdigit() else None
+    """?alert=N (the links in alert e-mails), ?id=N, or ?task=N (timer e-mails: the alert of that timer)."""
+    for key in ("alert", "id"):
+        raw = str(query.get(key, "")).strip()
+        if raw.isdigit():
+            return int(raw)
+    raw = str(query.get("task", "")).strip()
+    if raw.isdigit():
+        return data.alert_for_task(services().db, int(raw))
+    return None
 
 
 def allowed_actions(role: str) -> dict[str, bool]:

@@ -8,7 +8,6 @@ from typing import Any
 
 import dash
 import pandas as pd
-import plotly.graph_objects as go
 from dash import Dash, Input, Output, dcc, html
 
 from dashboard import data, ids
@@ -144,27 +143,34 @@ def _summary_rows(summary: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
-def _trend_figure(trend: pd.DataFrame, summary: pd.DataFrame) -> go.Figure:
+def _trend_figure(trend: pd.DataFrame, summary: pd.DataFrame) -> charts.Figure:
     if trend.empty:
-        return charts.empty_figure("所选时段内没有到期的回应任务", 320)
+        return charts.empty_figure("所选时段内没有到期的回应任务", 340)
     busiest = list(summary.sort_values("tasks", ascending=False)["department"].head(6))
-    fig = go.Figure()
+    traces = []
     for dept in busiest:
         sub = trend[trend["department"] == dept].sort_values("week")
         if sub.empty:
             continue
-        fig.add_scatter(
-            x=sub["week"],
-            y=sub["on_time_rate"] * 100,
-            mode="lines+markers",
-            name=dept,
-            customdata=sub["settled"],
-            hovertemplate="%{x|%m-%d}当周<br>" + dept + "：%{y:.0f}%（%{customdata}件）<extra></extra>",
+        traces.append(
+            {
+                "type": "scatter",
+                "x": charts.wall_clock(sub["week"]),
+                "y": [round(v * 100, 1) for v in sub["on_time_rate"]],
+                "mode": "lines+markers",
+                "name": dept,
+                "customdata": [int(v) for v in sub["settled"]],
+                "hovertemplate": "%{x|%m-%d}当周<br>"
+                + dept
+                + "：%{y:.0f}%（%{customdata}件）<extra></extra>",
+            }
         )
-    fig = charts.base_layout(fig, height=340, legend_below=True)
-    fig.update_yaxes(range=[0, 105], ticksuffix="%")
-    fig.update_xaxes(tickformat="%m-%d")
-    return fig
+    return charts.figure(
+        traces,
+        height=340,
+        legend_below=True,
+        layout={"yaxis": {"range": [0, 105], "ticksuffix": "%"}, "xaxis": {"tickformat": "%m-%d"}},
+    )
 
 
 def _task_rows(tasks: pd.DataFrame) -> list[dict[str, Any]]:

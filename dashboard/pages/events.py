@@ -9,7 +9,6 @@ from typing import Any
 
 import dash
 import pandas as pd
-import plotly.graph_objects as go
 from dash import Dash, Input, Output, dcc, html
 
 from core.clock import ensure_utc
@@ -201,35 +200,39 @@ def _header(d: data.EventDetail) -> html.Div:
     )
 
 
-def _timeline(items: pd.DataFrame) -> go.Figure:
+def _timeline(items: pd.DataFrame) -> charts.Figure:
     if items.empty:
         return charts.empty_figure("该事件暂无信息", 340)
-    fig = go.Figure()
+    traces = []
     for sentiment in ("negative", "neutral", "positive", ""):
         sub = items[items["sentiment"].fillna("") == sentiment]
         if sub.empty:
             continue
         label = SENTIMENT_LABELS.get(sentiment, "未分析")
-        fig.add_scatter(
-            x=sub["at"].dt.tz_convert(data.LOCAL_TZ),
-            y=sub["source"],
-            mode="markers",
-            name=label,
-            marker={
-                "size": 13,
-                "color": SENTIMENT_COLOURS.get(sentiment, "#bfbfbf"),
-                "line": {"width": 1, "color": "#fff"},
-            },
-            text=sub["title"],
-            hovertemplate="%{x|%m-%d %H:%M}<br>%{y}<br>%{text}<extra>" + label + "</extra>",
+        traces.append(
+            {
+                "type": "scatter",
+                "x": charts.wall_clock(sub["at"]),
+                "y": list(sub["source"]),
+                "mode": "markers",
+                "name": label,
+                "text": list(sub["title"]),
+                "marker": {
+                    "size": 13,
+                    "color": SENTIMENT_COLOURS.get(sentiment, "#bfbfbf"),
+                    "line": {"width": 1, "color": "#fff"},
+                },
+                "hovertemplate": "%{x|%m-%d %H:%M}<br>%{y}<br>%{text}<extra>" + label + "</extra>",
+            }
         )
-    fig = charts.base_layout(fig, height=340)
-    fig.update_layout(margin={"l": 150, "r": 16, "t": 12, "b": 40})
-    fig.update_xaxes(tickformat="%m-%d %H:%M")
-    return fig
+    return charts.figure(
+        traces,
+        height=340,
+        layout={"margin": {"l": 150, "r": 16, "t": 12, "b": 40}, "xaxis": {"tickformat": "%m-%d %H:%M"}},
+    )
 
 
-def _trend(trend: list[Any]) -> go.Figure:
+def _trend(trend: list[Any]) -> charts.Figure:
     points = []
     for entry in trend:
         try:
@@ -238,16 +241,15 @@ def _trend(trend: list[Any]) -> go.Figure:
             continue
     if not points:
         return charts.empty_figure("暂无走势数据", 260)
-    df = pd.DataFrame(points, columns=["hour", "count"]).sort_values("hour")
-    fig = go.Figure(
-        go.Bar(
-            x=pd.to_datetime(df["hour"], utc=True).dt.tz_convert(data.LOCAL_TZ),
-            y=df["count"],
-            marker_color="#1f5fbf",
-            hovertemplate="%{x|%m-%d %H:00}：%{y}条<extra></extra>",
-        )
-    )
-    return charts.base_layout(fig, height=260, legend=False)
+    points.sort()
+    trace = {
+        "type": "bar",
+        "x": charts.wall_clock(p[0] for p in points),
+        "y": [p[1] for p in points],
+        "marker": {"color": "#1f5fbf"},
+        "hovertemplate": "%{x|%m-%d %H:00}：%{y}条<extra></extra>",
+    }
+    return charts.figure([trace], height=260, legend=False)
 
 
 def event_view(event_id: int) -> tuple[Any, ...]:

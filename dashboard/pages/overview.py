@@ -8,7 +8,6 @@ from typing import Any
 
 import dash
 from dash import Dash, Input, Output, dcc, html
-from plotly.graph_objects import Figure
 
 from core.levels import Level
 from dashboard import data, ids
@@ -196,8 +195,8 @@ def overview_view(window: str) -> tuple[Any, ...]:
         tags = data.focus_tags(svc.db, now, window)
         events = data.rising_events(svc.db, now)
         _, freq = data.window_start(now, window)
-        tag_fig: Figure = (
-            charts.ranked_bars(tags.rename(columns={"items": "count"}), "tag", negative=False)
+        tag_fig: charts.Figure = (
+            charts.ranked_bars(tags, "tag", negative=False, value_col="items")
             if len(tags)
             else charts.empty_figure("所选时段内没有关注领域事件")
         )

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import plotly.graph_objects as go
 from dash import Dash, Input, Output, html
 
 from dashboard import data, ids
@@ -95,21 +94,22 @@ def layout(**_query: Any) -> html.Div:
     )
 
 
-def _daily_figure(daily: Any) -> go.Figure:
+def _daily_figure(daily: Any) -> charts.Figure:
     if daily.empty:
-        return charts.empty_figure("近14天没有采集记录", 320)
-    fig = go.Figure()
-    for source, sub in daily.groupby("source"):
-        fig.add_bar(
-            x=sub["day"],
-            y=sub["items"],
-            name=str(source),
-            hovertemplate="%{x|%m-%d}<br>" + str(source) + "：%{y}条<extra></extra>",
-        )
-    fig.update_layout(barmode="stack")
-    fig = charts.base_layout(fig, height=340, legend_below=True)
-    fig.update_xaxes(tickformat="%m-%d")
-    return fig
+        return charts.empty_figure("近14天没有采集记录", 340)
+    traces = [
+        {
+            "type": "bar",
+            "x": charts.wall_clock(sub["day"]),
+            "y": [int(v) for v in sub["items"]],
+            "name": str(source),
+            "hovertemplate": "%{x|%m-%d}<br>" + str(source) + "：%{y}条<extra></extra>",
+        }
+        for source, sub in daily.groupby("source")
+    ]
+    return charts.figure(
+        traces, height=340, legend_below=True, layout={"barmode": "stack", "xaxis": {"tickformat": "%m-%d"}}
+    )
 
 
 def register_callbacks(app: Dash) -> None:
