@@ -36,6 +36,9 @@ _CLOSING_TAGS = re.compile(r"</(div|p|li|td|tr|span|ul|table|TD|TR|TABLE)>")
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default listen backlog is 5: a crawler opening connections in bursts had SYNs dropped
+    # and waited out the 1 s SYN retransmit (a 250-post board crawl took 11.9 s instead of 0.8 s).
+    request_queue_size = 128
     demo: DemoServer
 
     def __init__(self, address: tuple[str, int], demo: DemoServer) -> None:
