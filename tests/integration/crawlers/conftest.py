@@ -11,7 +11,9 @@ import subprocess
 import sys
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -139,14 +141,34 @@ def write_test_config(config_dir: Path, *, extra_sources: list[dict[str, Any]] |
         source["enabled"] = True
         if source.get("board"):
             source["board"]["revisit_interval_minutes"] = 0.001
+            source["board"]["revisit_max_age_days"] = 36500
     data["sources"].extend(extra_sources or [])
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 
+# A fixed simulated start (Friday 10:00 in Asia/Shanghai) makes the demo's content, replies, edits and
+# deletions the same on every run; the test config lets revisits reach back that far.
+DEMO_START = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
+
+
 def start_demo(**kwargs: Any) -> DemoServer:
-    options: dict[str, Any] = {"seed": 7, "speed": 0, "backfill_days": 1}
+    options: dict[str, Any] = {"seed": 7, "speed": 0, "backfill_days": 1, "start": DEMO_START}
     options.update(kwargs)
     return DemoServer(**options).start()
+
+
+@contextmanager
+def custom_env(tmp_path: Path, sqlite_url: str, **demo_options: Any) -> Iterator[CrawlEnv]:
+    """A CrawlEnv over a DemoServer built with other options (board size, backfill, faults)."""
+    server = start_demo(**demo_options)
+    config_dir = tmp_path / "config"
+    write_test_config(config_dir)
+    database = Database(sqlite_url)
+    try:
+        yield CrawlEnv(config_dir, tmp_path / "var", sqlite_url, server, database)
+    finally:
+        database.dispose()
+        server.stop()
 
 
 @pytest.fixture

@@ -115,6 +115,7 @@ def _handler(site: MiniBoard) -> type[BaseHTTPRequestHandler]:
 class MiniServer:
     def __init__(self, site: MiniBoard) -> None:
         self.site = site
+        ThreadingHTTPServer.request_queue_size = 128  # the default 5 drops SYNs of bursty crawls (1 s stalls)
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(site))
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
@@ -144,6 +145,7 @@ MINI_SOURCE_YAML = """
       encoding: auto
       status_replied: [已答复]
       revisit_interval_minutes: 0.001
+      revisit_max_age_days: 36500
       list:
         url: {url}/list.php
         item_links: {{xpath: "//table[@id='letters']//td[@class='t']/a"}}

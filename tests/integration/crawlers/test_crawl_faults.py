@@ -13,10 +13,9 @@ from typing import Any
 import pytest
 
 from core.clock import FixedClock, ensure_utc
-from core.db import Database
 from core.settings import load_config
 from crawlers.health import source_signals
-from tests.integration.crawlers.conftest import CrawlEnv, start_demo, write_test_config
+from tests.integration.crawlers.conftest import CrawlEnv, custom_env
 from tests.integration.crawlers.test_crawl_demo import assert_matches_truth
 
 pytestmark = pytest.mark.slow
@@ -63,18 +62,19 @@ def test_entry_page_failure_fails_the_run_and_raises_the_health_signal(crawl_env
     stored = len(crawl_env.items("demo_hotline"))
     crawl_env.advance(minutes=120)
     crawl_env.fault({"kind": "error", "status": 503, "prefix": "/hotline/api/"})
-    for attempt in range(1, 4):
+    crawl_env.edit_sources(lambda data: data["defaults"].update(failures_before_alert=2))
+    for attempt in range(1, 3):
         result = crawl_env.crawl("demo_hotline")
         assert result.returncode == 1
         row = crawl_env.source_row("demo_hotline")
         assert row.consecutive_failures == attempt and "HTTP 503" in (row.last_error or "")
     assert len(crawl_env.items("demo_hotline")) == stored  # nothing lost
-    assert [r.status for r in crawl_env.runs("demo_hotline")] == ["success", "failed", "failed", "failed"]
+    assert [r.status for r in crawl_env.runs("demo_hotline")] == ["success", "failed", "failed"]
     config = load_config({"config_dir": crawl_env.config_dir, "data_dir": crawl_env.data_dir})
     with crawl_env.db.session() as session:
         signals = source_signals(session, config, FixedClock(ensure_utc(row.last_failure_at)))  # type: ignore[arg-type]
     assert [(s.source_key, s.kind, s.consecutive_failures) for s in signals] == [
-        ("demo_hotline", "failing", 3)
+        ("demo_hotline", "failing", 2)
     ]
     # The watermark did not move while failing: the next good run fetches what changed meanwhile.
     crawl_env.clear_faults()
@@ -152,29 +152,24 @@ def test_silent_source_raises_the_silence_signal(crawl_env: CrawlEnv) -> None:
 
 
 def test_sigkill_half_way_then_rerun_stores_every_item_once(tmp_path: Path, sqlite_url: str) -> None:
-    demo = start_demo(board_size=400, faults=[{"kind": "slow", "delay": 0.02, "prefix": "/board/post/"}])
-    try:
-        write_test_config(tmp_path / "config")
-        db = Database(sqlite_url)
-        env = CrawlEnv(tmp_path / "config", tmp_path / "var", sqlite_url, demo, db)
-        env.edit_sources(lambda data: data["defaults"].update(store_batch_size=20, concurrency_per_domain=4))
+    slow_posts = {"kind": "slow", "delay": 0.03, "prefix": "/board/post/"}
+    with custom_env(tmp_path, sqlite_url, board_size=250, faults=[slow_posts]) as env:
+        env.edit_sources(lambda data: data["defaults"].update(store_batch_size=10, concurrency_per_domain=4))
         proc = env.popen("demo_board")
         deadline = time.monotonic() + 60
-        while len(env.items("demo_board")) < 60 and time.monotonic() < deadline and proc.poll() is None:
+        while len(env.items("demo_board")) < 40 and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.05)
         assert proc.poll() is None, "the crawl finished before it could be killed"
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         half = len(env.items("demo_board"))
-        assert 60 <= half < len(post_ids(env))
+        total = len(post_ids(env))
+        assert 40 <= half < total - 100
         assert env.runs("demo_board")[-1].status == "running"  # the killed process could not close it
-        demo.clear_faults()
+        env.clear_faults()
         result = env.crawl("demo_board", timeout=120)
         assert result.returncode == 0, result.stderr[-2000:]
-        assert_matches_truth(env, "demo_board")  # all 400, each exactly once
+        assert_matches_truth(env, "demo_board")  # all 250, each exactly once
         runs = env.runs("demo_board")
         assert [r.status for r in runs] == ["killed", "success"]
-        assert runs[-1].items_new == len(post_ids(env)) - half
-        db.dispose()
-    finally:
-        demo.stop()
+        assert runs[-1].items_new == total - half
