@@ -204,7 +204,12 @@ def register_callbacks(app: Dash) -> None:
     def refresh(days: int | None, cell: dict[str, Any] | None, _n: Any) -> tuple[Any, ...]:
         svc = services()
         period = int(days or 30)
-        tasks = data.department_tasks(svc.db, svc.clock.now(), period)
+        now = svc.clock.now()
+        # The same for every viewer: computed once per refresh period for all of them.
+        bucket = int(now.timestamp() // max(svc.refresh_seconds, 1))
+        tasks = svc.cache.get(
+            ("department_tasks", period, bucket), lambda: data.department_tasks(svc.db, now, period)
+        )
         summary = data.department_summary(tasks)
         trend = data.department_trend(tasks)
         listing = tasks[tasks["outcome"] == "overdue"]

@@ -18,15 +18,26 @@ from tests.conftest import REPO
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("YUQING_")}
-    env.update(YUQING_CONFIG_DIR=str(REPO / "config"), YUQING_DATA_DIR=str(tmp_path / "var"),
-               YUQING_DATABASE_URL=f"sqlite:///{tmp_path / 'y.db'}", XDG_RUNTIME_DIR=str(tmp_path / "run"), **extra)
+    env.update(
+        YUQING_CONFIG_DIR=str(REPO / "config"),
+        YUQING_DATA_DIR=str(tmp_path / "var"),
+        YUQING_DATABASE_URL=f"sqlite:///{tmp_path / 'y.db'}",
+        XDG_RUNTIME_DIR=str(tmp_path / "run"),
+        **extra,
+    )
     (tmp_path / "run").mkdir(exist_ok=True)
     return env
 
 
 def _yuqing(env: dict[str, str], *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "yuqing", *args], env=env, cwd=REPO, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "yuqing", *args],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def _port() -> int:
@@ -38,8 +49,14 @@ def _port() -> int:
 def _serve_and_get(env: dict[str, str], port: int) -> tuple[int, str, list[str]]:
     """Start the dashboard, then: the sign-in page's status, an anonymous layout request's status, and the
     files in XDG_RUNTIME_DIR while it runs (where gunicorn would put its control socket)."""
-    proc = subprocess.Popen([sys.executable, "-m", "yuqing", "dashboard", "--port", str(port)], env=env, cwd=REPO,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "yuqing", "dashboard", "--port", str(port)],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -85,8 +102,12 @@ def test_development_serves_with_werkzeug(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_production_serves_with_gunicorn_without_control_socket(tmp_path: Path) -> None:
-    env = _env(tmp_path, YUQING_MODE="production", YUQING_SECRET_KEY="s" * 48,
-               YUQING_ADMIN_PASSWORD="an-admin-password")
+    env = _env(
+        tmp_path,
+        YUQING_MODE="production",
+        YUQING_SECRET_KEY="s" * 48,
+        YUQING_ADMIN_PASSWORD="an-admin-password",
+    )
     assert _yuqing(env, "init").returncode == 0
     assert _serve_and_get(env, _port()) == (200, "401", [])  # no gunicorn.ctl while serving
     assert not (tmp_path / "var" / "secret_key").exists()  # production uses the configured key only

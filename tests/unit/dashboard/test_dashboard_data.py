@@ -239,3 +239,38 @@ def test_open_fingerprints_lists_open_alerts(seeded_db: Database) -> None:
     with seeded_db.session() as s:
         open_count = s.scalar(select(func.count(Alert.id)).where(Alert.state != "resolved"))
     assert len(data.open_fingerprints(seeded_db)) == open_count
+
+
+@pytest.mark.postgres
+def test_the_same_figures_on_postgresql(pg_url: str, seeded_db: Database, info: SeedInfo) -> None:
+    from core.settings import load_config
+    from tests.conftest import REPO
+    from tests.e2e.seed import seed
+
+    pg = Database(pg_url)
+    try:
+        pg_info = seed(pg, load_config({"config_dir": REPO / "config"}), NOW)
+        assert pg_info.alerts == info.alerts
+        for window in ("24h", "7d", "30d"):
+            a, b = data.overview_series(pg, NOW, window), data.overview_series(seeded_db, NOW, window)
+            for name in ("risk", "kinds", "sentiment", "topics", "regions"):
+                left, right = getattr(a, name), getattr(b, name)
+                assert left["count"].sum() == right["count"].sum(), (window, name)
+            assert set(a.kinds["bucket"]) == set(b.kinds["bucket"])
+        assert data.overview_numbers(pg, NOW) == data.overview_numbers(seeded_db, NOW)
+        assert list(data.alert_queue(pg, NOW)["id"]) == list(data.alert_queue(seeded_db, NOW)["id"])
+        for filters in (
+            data.ItemFilters(tag="欠薪"),
+            data.ItemFilters(text="燃气 漏气"),
+            data.ItemFilters(text="100%"),
+            data.ItemFilters(sentiments=("negative",), min_risk=2),
+        ):
+            assert data.search_items(pg, filters)[1] == data.search_items(seeded_db, filters)[1], filters
+        assert len(data.department_tasks(pg, NOW, 30)) == len(data.department_tasks(seeded_db, NOW, 30))
+        assert list(data.source_health(pg, NOW)["health"]) == list(
+            data.source_health(seeded_db, NOW)["health"]
+        )
+        assert len(data.focus_tags(pg, NOW, "30d")) == len(data.focus_tags(seeded_db, NOW, "30d"))
+        assert list(data.rising_events(pg, NOW)["id"]) == list(data.rising_events(seeded_db, NOW)["id"])
+    finally:
+        pg.dispose()
