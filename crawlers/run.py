@@ -178,7 +178,9 @@ def finish_run(
     else:
         status = "success"
     messages = ([ctx.store_error] if ctx.store_error else []) + ctx.errors[:5]
-    if reason not in CLEAN_REASONS:
+    if reason == "shutdown":
+        messages.insert(0, "收到终止信号，采集中断 (SIGTERM/SIGINT: the scheduler's timeout, or a person)")
+    elif reason not in CLEAN_REASONS:
         messages.insert(0, f"crawl ended: {reason or 'did not start'}")
     message = "; ".join(messages)[:2000] or None
     counts = ctx.sink.counts
