@@ -44,7 +44,7 @@ class SentimentParams:
     min_df: int = 2
     max_features: int = 150_000
     c: float = 10.0  # inverse regularisation of the logistic regression
-    nb_weight: float = 0.5
+    nb_weight: float = 0.7
     nb_temperature: float = 10.0
     n_max: int = 3
 
