@@ -64,10 +64,9 @@ def scrapy_settings(
             "crawlers.pipelines.StorePipeline": 900,
         },
         # Middlewares a config-driven crawl never needs cost CPU on every page: no allowed_domains (offsite),
-        # no meta refresh, no depth limits, no URL-length or Referer handling.
+        # no meta refresh, no depth limits, no URL-length checks. (Referer stays: sites see where we came from.)
         "SPIDER_MIDDLEWARES": {
             "crawlers.middlewares.ErrorRecorderMiddleware": 950,
-            "scrapy.spidermiddlewares.referer.RefererMiddleware": None,
             "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
             "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
         },

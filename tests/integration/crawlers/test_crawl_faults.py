@@ -173,3 +173,26 @@ def test_sigkill_half_way_then_rerun_stores_every_item_once(tmp_path: Path, sqli
         runs = env.runs("demo_board")
         assert [r.status for r in runs] == ["killed", "success"]
         assert runs[-1].items_new == total - half
+
+
+def test_sigterm_closes_the_run_with_its_figures(tmp_path: Path, sqlite_url: str) -> None:
+    """yuqing.crawlproc's timeout sends SIGTERM first: the crawl stops, stores what it has, closes its row
+    as 'killed' (crawlproc counts the failure), and the next run pages through everything again."""
+    slow_posts = {"kind": "slow", "delay": 0.03, "prefix": "/board/post/"}
+    with custom_env(tmp_path, sqlite_url, board_size=250, faults=[slow_posts]) as env:
+        env.edit_sources(lambda data: data["defaults"].update(store_batch_size=10, concurrency_per_domain=4))
+        proc = env.popen("demo_board")
+        deadline = time.monotonic() + 60
+        while len(env.items("demo_board")) < 20 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=60)
+        assert proc.returncode == 1, stderr[-2000:]
+        [run] = env.runs("demo_board")
+        stored = len(env.items("demo_board"))
+        assert run.status == "killed" and run.items_new == stored and "终止信号" in (run.error_message or "")
+        row = env.source_row("demo_board")
+        assert row.consecutive_failures == 0 and row.state["incomplete"] is True
+        env.clear_faults()
+        assert env.crawl("demo_board").returncode == 0
+        assert_matches_truth(env, "demo_board")

@@ -119,3 +119,24 @@ def test_json_api_without_update_filter_stops_at_a_known_page(app_config: AppCon
     assert len(next_pages(SeenIndex(None, None))) == 1  # nothing known: on to page 2
     assert next_pages(_AllKnown(None, None)) == []  # all known: the rest is older
     assert len(next_pages(_AllKnown(None, None), full_scan=True)) == 1  # after a failed run: page on
+
+
+def test_parse_errors_are_recorded_and_the_page_retried(app_config: AppConfig) -> None:
+    from types import SimpleNamespace
+
+    from crawlers.middlewares import ErrorRecorderMiddleware
+
+    source = app_config.sources.get("demo_board")
+    retried: list[str] = []
+    sink = PreviewSink()
+    sink.retry_later = retried.append  # type: ignore[method-assign]
+    ctx = CrawlContext(source=source, defaults=app_config.sources.defaults, clock=FixedClock(NOW), sink=sink,
+                       seen=SeenIndex(None, None), max_pages=5)  # fmt: skip
+    middleware = ErrorRecorderMiddleware(SimpleNamespace(spider=SimpleNamespace(ctx=ctx)))  # type: ignore[arg-type]
+    url = "http://demo.test/board/post/1"
+    detail = TextResponse(url, body=b"x", request=Request(url, meta={"role": "detail"}))
+    assert middleware.process_spider_exception(detail, ValueError("bad date")) is None  # Scrapy still logs it
+    assert retried == [url] and ctx.error_count == 1 and "ValueError" in ctx.errors[0]
+    listing = TextResponse(url, body=b"x", request=Request(url, meta={"role": "list"}))
+    middleware.process_spider_exception(listing, KeyError("x"))
+    assert ctx.incomplete and not ctx.entry_failed and retried == [url]
