@@ -355,6 +355,41 @@ def compare_segmentation(rows: list[dict[str, object]]) -> None:
     print(f"  (jieba dictionary load: {load_s:.2f} s)")
 
 
+def measure_speed(sentiment: SentimentModel, topic: TopicModel) -> None:
+    """CPU time of sentiment + topic per ~150-character item, in batches and one by one (fresh texts each
+    time, so the per-item feature cache only helps where it does in the job: topic reuses sentiment's)."""
+    from analysis.textfeatures import text_features
+
+    rows = load_gov()
+
+    def texts(tag: str) -> Texts:
+        return [
+            (str(r["title"]), (f"{tag}{k}" + str(r["content"]) * 4)[:150]) for k in range(5) for r in rows
+        ]
+
+    print("\n== Speed: sentiment + topic, CPU time per ~150-character item (one core)")
+    batch = texts("a")
+    started = time.process_time()
+    for i in range(0, len(batch), 500):
+        part = batch[i : i + 500]
+        sentiment.predict_many(part)
+        topic.predict_many(part)
+    per_item = (time.process_time() - started) / len(batch)
+    print(f"  predict_many, batches of 500: {per_item * 1e6:6.0f} us/item  ({1 / per_item:,.0f} items/s)")
+    single = texts("b")
+    started = time.process_time()
+    for title, content in single:
+        sentiment.predict(title, content)
+        topic.predict(title, content)
+    per_item = (time.process_time() - started) / len(single)
+    print(f"  predict, one at a time:       {per_item * 1e6:6.0f} us/item  ({1 / per_item:,.0f} items/s)")
+    started = time.process_time()
+    for title, content in texts("c"):
+        text_features(title, content)
+    per_item = (time.process_time() - started) / len(single)
+    print(f"  of which features (normalise, n-grams, count): {per_item * 1e6:4.0f} us/item")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -379,6 +414,7 @@ def main() -> None:
     if baseline is not None:
         print(f"SnowNLP as shipped imported in {baseline.import_seconds:.1f} s")
     ours = Ours(sentiment)
+    measure_speed(sentiment, topic)
     evaluate_gov(ours, topic, baseline, args.jieba)
 
     data = args.data
