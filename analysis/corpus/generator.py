@@ -333,7 +333,7 @@ class Generator:
                 (f"{subject}的事终于办好了", self.fill(self.pick(d.fixes), d), f"{self.fill('{dept}', d)}")
             )
         elif sentiment == "negative":
-            pool = self.pick((C_ANGRY, C_SAD, C_FEAR))
+            pool = rng.choice((C_ANGRY, C_SAD, C_FEAR))
             words = [self.pick(pool) for _ in range(rng.randint(1, 2))]
             emoticons = EMO_NEG
             about = self.pick(

