@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -42,7 +43,7 @@ def config_dir(tmp_path: Path) -> Path:
     shutil.copytree(REPO / "config", target)
     alerts = target / "alerts.yaml"
     alerts.write_text(
-        alerts.read_text(encoding="utf-8").replace("group_wait_seconds: 30", "group_wait_seconds: 0"),
+        re.sub(r"group_wait_seconds: \d+", "group_wait_seconds: 0", alerts.read_text(encoding="utf-8")),
         encoding="utf-8",
     )
     return target

@@ -223,6 +223,7 @@ def test_unset_environment_reference_is_named(config_dir: Path) -> None:
         "departments:\n  - {code: a, name: A, email: '${NO_SUCH_VARIABLE_X}'}\n", encoding="utf-8"
     )
     assert any(
-        p == f"{config_dir / 'departments.yaml'}: departments[0].email: environment variable NO_SUCH_VARIABLE_X is not set"
+        p
+        == f"{config_dir / 'departments.yaml'}: departments[0].email: environment variable NO_SUCH_VARIABLE_X is not set"
         for p in _problems(config_dir)
     )
