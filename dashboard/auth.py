@@ -48,6 +48,7 @@ CSRF_COOKIE = "yuqing_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 SESSION_COOKIE = "yuqing_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+NO_STORE = frozenset({"_dash-layout", "_dash-dependencies", "_dash-update-component"})
 # Paths only some roles may open directly (the pages check again, and so does every admin callback).
 ROLE_PATHS = {"/admin": frozenset({"admin"})}
 ROLE_LABELS = {"duty": "值班员", "leader": "领导", "admin": "管理员"}
@@ -328,8 +329,9 @@ class Auth:
             "script-src 'self' 'unsafe-inline' 'unsafe-eval'; connect-src 'self'; worker-src 'self' blob:; "
             "frame-ancestors 'none'; form-action 'self'; base-uri 'self'",
         )
-        if request.path.startswith("/_dash-") or request.path == LOGIN_PATH:
-            response.headers.setdefault("Cache-Control", "no-store")
+        if request.path.rsplit("/", 1)[-1] in NO_STORE or request.path == LOGIN_PATH:
+            # Data and forms are never cached; the fingerprinted component bundles keep Dash's own caching.
+            response.headers["Cache-Control"] = "no-store"
         token = session.get("csrf")
         if current_account() is not None and token and request.cookies.get(CSRF_COOKIE) != token:
             response.set_cookie(

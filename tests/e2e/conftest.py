@@ -30,39 +30,43 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
-@pytest.fixture
-def new_context(
-    browser: Any, dashboard: RunningDashboard, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Callable[..., Any]]:
-    """`new_context("duty")` -> a signed-in browser context; `new_context(None)` -> an anonymous one."""
-    contexts: list[Any] = []
-    states = _STATES
-
-    def make(username: str | None, **options: Any) -> Any:
-        kwargs: dict[str, Any] = {
-            "viewport": VIEWPORT,
-            "locale": "zh-CN",
-            "timezone_id": "Asia/Shanghai",
-            "accept_downloads": True,
-            **options,
-        }
-        if username is not None and username in states:
-            kwargs["storage_state"] = states[username]
-        context = browser.new_context(**kwargs)
-        context.set_default_timeout(15_000)
-        contexts.append(context)
-        if username is not None and username not in states:
-            page = context.new_page()
-            browser_login(page, dashboard.base_url, username)
-            path = tmp_path_factory.mktemp("state") / f"{username}.json"
-            context.storage_state(path=str(path))
-            states[username] = str(path)
-            page.close()
-        return context
-
-    yield make
-    for context in contexts:
+@pytest.fixture(scope="session")
+def _signed_in(browser: Any, dashboard: RunningDashboard) -> Iterator[dict[str, Any]]:
+    """One browser context per user for the whole session (its cache keeps Dash's bundles between tests)."""
+    contexts: dict[str, Any] = {}
+    yield contexts
+    for context in contexts.values():
         context.close()
 
 
-_STATES: dict[str, str] = {}
+@pytest.fixture
+def new_context(
+    browser: Any, dashboard: RunningDashboard, _signed_in: dict[str, Any]
+) -> Iterator[Callable[..., Any]]:
+    """`new_context("duty")` -> that user's signed-in context; `new_context(None)` -> a fresh anonymous one.
+    Pages opened in a test are closed after it."""
+    anonymous: list[Any] = []
+    pages_before = {name: len(ctx.pages) for name, ctx in _signed_in.items()}
+
+    def make(username: str | None) -> Any:
+        if username is not None and username in _signed_in:
+            return _signed_in[username]
+        context = browser.new_context(
+            viewport=VIEWPORT, locale="zh-CN", timezone_id="Asia/Shanghai", accept_downloads=True
+        )
+        context.set_default_timeout(15_000)
+        if username is None:
+            anonymous.append(context)
+            return context
+        page = context.new_page()
+        browser_login(page, dashboard.base_url, username)
+        page.close()
+        _signed_in[username] = context
+        return context
+
+    yield make
+    for context in anonymous:
+        context.close()
+    for name, context in _signed_in.items():
+        for page in context.pages[pages_before.get(name, 0) :]:
+            page.close()
