@@ -228,7 +228,11 @@ def _timeline(items: pd.DataFrame) -> charts.Figure:
     return charts.figure(
         traces,
         height=340,
-        layout={"margin": {"l": 150, "r": 16, "t": 12, "b": 40}, "xaxis": {"tickformat": "%m-%d %H:%M"}},
+        layout={
+            "margin": {"l": 16, "r": 16, "t": 12, "b": 40},
+            "xaxis": {"tickformat": "%m-%d %H:%M", "tickangle": 0, "nticks": 6, "automargin": True},
+            "yaxis": {"automargin": True},  # source names are long
+        },
     )
 
 
@@ -249,7 +253,12 @@ def _trend(trend: list[Any]) -> charts.Figure:
         "marker": {"color": "#1f5fbf"},
         "hovertemplate": "%{x|%m-%d %H:00}：%{y}条<extra></extra>",
     }
-    return charts.figure([trace], height=260, legend=False)
+    return charts.figure(
+        [trace],
+        height=260,
+        legend=False,
+        layout={"xaxis": {"tickformat": "%m-%d"}, "yaxis": {"tickformat": ",d"}},
+    )
 
 
 def event_view(event_id: int) -> tuple[Any, ...]:

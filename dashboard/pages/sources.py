@@ -55,7 +55,7 @@ def layout(**_query: Any) -> html.Div:
                         {"field": "failures", "headerName": "连续失败", "maxWidth": 110},
                         {"field": "last_item", "headerName": "最近入库", "maxWidth": 140},
                         {"field": "today", "headerName": "今日新增", "maxWidth": 110},
-                        {"field": "per_day", "headerName": "日均（近7天）", "maxWidth": 130},
+                        {"field": "per_day", "headerName": "7日日均", "maxWidth": 130},
                         {"field": "total", "headerName": "累计", "maxWidth": 110},
                         {
                             "field": "last_error",
@@ -64,7 +64,7 @@ def layout(**_query: Any) -> html.Div:
                             "tooltipField": "last_error",
                         },
                     ],
-                    height="300px",
+                    height="400px",
                 ),
             ),
             html.Div(
