@@ -485,7 +485,9 @@ class HourlyRollup(Base):
         ),
         Index("ix_rollup_hourly_hour", "hour"),
         # Covers the dashboard's overview scans (every column they read), ordered for its GROUP BY.
-        Index("ix_rollup_hourly_cover", "hour", "kind", "sentiment", "risk_level", "topic", "region", "count"),
+        Index(
+            "ix_rollup_hourly_cover", "hour", "kind", "sentiment", "risk_level", "topic", "region", "count"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
