@@ -27,6 +27,7 @@ from analysis.risk import (
 )
 from analysis.schemes import SchemeHit, SchemeMatcher
 from analysis.sentiment import SentimentModel
+from analysis.textfeatures import feature_batch
 from analysis.topics import TopicModel
 from core.clock import ensure_utc
 from core.levels import Level
@@ -184,8 +185,10 @@ class Analyzer:
             title = record.title[:MAX_ANALYZED_CHARS]
             content = record.content[:MAX_ANALYZED_CHARS]
             masked.append((self.masker.mask(title), self.masker.mask(content)))
-        sentiments = self.sentiment.predict_many(masked)
-        topics = self.topics.predict_many(masked)
+        # both models read the same character n-grams: cut the batch once
+        features = feature_batch(masked, self.sentiment.arrays.n_max)
+        sentiments = self.sentiment.predict_many(masked, features)
+        topics = self.topics.predict_many(masked, features=features)
         results: list[ItemResult] = []
         for record, (title_m, content_m), sent, topic in zip(
             records, masked, sentiments, topics, strict=True

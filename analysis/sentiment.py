@@ -16,7 +16,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from analysis.textfeatures import Vectorizer, text_features
+from analysis.textfeatures import FeatureBatch, Vectorizer, feature_batch
 
 logger = logging.getLogger(__name__)
 
@@ -100,8 +100,7 @@ class SentimentModel:
         self.arrays = arrays
         self.version = arrays.version
         self.vectorizer = Vectorizer(arrays.vocabulary, arrays.idf)
-        self._lr_coef = arrays.lr_coef.astype(np.float64)
-        self._nb_logp = arrays.nb_logp.astype(np.float64)
+        self._coef_both = np.hstack([arrays.lr_coef, arrays.nb_logp]).astype(np.float64)
 
     @classmethod
     def load(cls, path: Path | None = None) -> SentimentModel:
@@ -115,26 +114,30 @@ class SentimentModel:
                 logger.info("sentiment model %s loaded from %s", model.version, resolved)
             return model
 
-    def probabilities(self, texts: Sequence[tuple[str, str]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(blend, logistic regression, Bayes) class probabilities, each [n, 3] in LABELS order."""
-        n_max = self.arrays.n_max
-        docs = [text_features(title, content, n_max) for title, content in texts]
-        rows = self.vectorizer.transform(docs)
-        p_lr = _softmax(rows.dot(rows.tfidf, self._lr_coef) + self.arrays.lr_bias)
+    def probabilities(
+        self, texts: Sequence[tuple[str, str]], features: FeatureBatch | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(blend, logistic regression, Bayes) class probabilities, each [n, 3] in LABELS order.
+
+        `features`: feature_batch(texts, n_max) when the caller has it already (the topic model uses the same)."""
+        if features is None or features.n_max != self.arrays.n_max:
+            features = feature_batch(texts, self.arrays.n_max)
+        rows = self.vectorizer.transform_batch(features)
+        # one gather for both models: columns 0-2 weigh TF-IDF (LR), 3-5 raw counts (Bayes)
+        both = rows.dot2(rows.tfidf, rows.counts, self._coef_both)
+        p_lr = _softmax(both[:, :3] + self.arrays.lr_bias)
         # SnowNLP's Bayes: every occurrence counts; features outside the vocabulary get the unseen log-prob
-        nb = (
-            rows.dot(rows.counts, self._nb_logp)
-            + np.outer(rows.unknown, self.arrays.nb_unseen)
-            + self.arrays.nb_prior
-        )
+        nb = both[:, 3:] + np.outer(rows.unknown, self.arrays.nb_unseen) + self.arrays.nb_prior
         p_nb = _softmax(nb / self.arrays.nb_temperature)
         w = self.arrays.nb_weight
         return (1.0 - w) * p_lr + w * p_nb, p_lr, p_nb
 
-    def predict_many(self, texts: Sequence[tuple[str, str]]) -> list[SentimentResult]:
+    def predict_many(
+        self, texts: Sequence[tuple[str, str]], features: FeatureBatch | None = None
+    ) -> list[SentimentResult]:
         if not texts:
             return []
-        blend, _, _ = self.probabilities(texts)
+        blend, _, _ = self.probabilities(texts, features)
         scores = blend[:, 2] + 0.5 * blend[:, 1]
         best = blend.argmax(axis=1)
         return [

@@ -3,6 +3,10 @@
 Character n-grams need no dictionary (jieba needs about a second and tens of MB to load its dictionary and
 is slower per text), and they keep short negations such as 不满意 or 没解决 intact. Negation scopes and
 quoted phrases get marked features so that 不及时 and “高效” do not read as praise.
+
+At run time a whole batch is cut at once in numpy (feature_batch + Vectorizer.transform_batch): each feature
+is an int64 key of its code points, looked up in a hash table built from the vocabulary when the model loads.
+The per-text path (text_features + Vectorizer.transform) builds the same rows; training and tests use it.
 """
 
 from __future__ import annotations
@@ -140,6 +144,139 @@ def features(title: str, content: str, n_max: int = 3) -> list[str]:
     return char_ngrams(text, n_max) + marked_features(text)
 
 
+# --- the vectorised path --------------------------------------------------------------------------------
+
+# A feature of 1-3 characters is one int64 key: each code point + 1 in 21 bits (U+10FFFF < 2**21), the first
+# character highest. The + 1 keeps lengths apart (a bigram key is >= 2**21 > every unigram key), and the key
+# of a marked feature is the key of the same string as a plain n-gram, so the two add up as in a Counter.
+CHAR_BITS = 21
+MAX_KEY_CHARS = 3
+NO_KEY = -1  # a term that has no key (empty or longer than MAX_KEY_CHARS): it can never be found
+
+
+def _code_points(text: str) -> np.ndarray:
+    # surrogatepass: a lone surrogate (possible in text from the web) is a character like any other
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int64) + 1
+
+
+def encode_terms(terms: Sequence[str]) -> np.ndarray:
+    """The int64 key of each term (NO_KEY for terms of no or more than MAX_KEY_CHARS characters)."""
+    keys = np.full(len(terms), NO_KEY, dtype=np.int64)
+    lengths = np.fromiter(map(len, terms), dtype=np.int64, count=len(terms))
+    for length in range(1, MAX_KEY_CHARS + 1):
+        which = np.flatnonzero(lengths == length)
+        if not len(which):
+            continue
+        chars = _code_points("".join([terms[i] for i in which.tolist()])).reshape(-1, length)
+        key = chars[:, 0].copy()
+        for col in range(1, length):
+            key = (key << CHAR_BITS) | chars[:, col]
+        keys[which] = key
+    return keys
+
+
+@dataclass(frozen=True)
+class FeatureBatch:
+    """A batch of items cut into features at once: every occurrence's key and the row it belongs to."""
+
+    texts: tuple[str, ...]  # normalised, one per item
+    n_max: int
+    keys: np.ndarray  # int64 [m], feature occurrences (n-grams, then marked features)
+    rows: np.ndarray  # int64 [m], the item of each occurrence
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.texts)
+
+
+def feature_batch(texts: Sequence[tuple[str, str]], n_max: int = 3) -> FeatureBatch:
+    """The features text_features() counts for each (title, content), for the whole batch in numpy."""
+    if not 1 <= n_max <= MAX_KEY_CHARS:
+        raise ValueError(f"n_max must be 1..{MAX_KEY_CHARS}, not {n_max}")
+    normalized = tuple(normalize(join_title(title, content)) for title, content in texts)
+    lengths = np.fromiter(map(len, normalized), dtype=np.int64, count=len(normalized))
+    chars = _code_points("".join(normalized))
+    row_of = np.repeat(np.arange(len(normalized), dtype=np.int64), lengths)
+    # characters left in the item from each position on (itself included): an n-gram must not cross items
+    left = np.repeat(np.cumsum(lengths), lengths) - np.arange(len(chars), dtype=np.int64)
+    keys = [chars]
+    rows = [row_of]
+    gram = chars
+    for n in range(2, n_max + 1):
+        gram = (gram[:-1] << CHAR_BITS) | chars[n - 1 :]
+        inside = left[: len(gram)] >= n
+        keys.append(gram[inside])
+        rows.append(row_of[: len(gram)][inside])
+    marked: list[str] = []
+    marked_rows: list[int] = []
+    for row, text in enumerate(normalized):
+        found = marked_features(text)
+        marked += found
+        marked_rows += repeat(row, len(found))
+    keys.append(encode_terms(marked))
+    rows.append(np.array(marked_rows, dtype=np.int64))
+    return FeatureBatch(normalized, n_max, np.concatenate(keys), np.concatenate(rows))
+
+
+class KeyIndex:
+    """An open-addressing hash table (linear probing) from distinct int64 keys to their positions in the
+    array it was built from; a whole array of keys is looked up at once, a few numpy passes in all.
+
+    np.searchsorted on a sorted key array costs about ten times more here: a batch's keys are unsorted, and
+    each binary search is ~17 dependent cache misses where a probe at half load is one or two."""
+
+    _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing: the top bits of key * 2**64 / phi
+
+    def __init__(self, keys: np.ndarray) -> None:
+        keys = np.asarray(keys, dtype=np.int64)
+        # A dict keeps the last of equal keys: do the same.
+        last = len(keys) - 1 - np.unique(keys[::-1], return_index=True)[1]
+        last = last[keys[last] != NO_KEY]
+        self._bits = max(4, (2 * len(last)).bit_length())  # at most half full
+        size = 1 << self._bits
+        self._slot_keys = np.full(size, NO_KEY, dtype=np.int64)
+        self._slot_values = np.full(size, -1, dtype=np.int64)
+        pending = last
+        home = self._home(keys[pending])
+        probe = 0
+        while len(pending):
+            slot = (home + probe) & (size - 1)
+            free = self._slot_keys[slot] == NO_KEY
+            # of several keys wanting one free slot, the first takes it; the others probe on
+            taken, first = np.unique(slot[free], return_index=True)
+            winners = pending[free][first]
+            self._slot_keys[taken] = keys[winners]
+            self._slot_values[taken] = winners
+            placed = np.zeros(len(pending), dtype=bool)
+            placed[np.flatnonzero(free)[first]] = True
+            pending, home = pending[~placed], home[~placed]
+            probe += 1
+        self._max_probe = max(0, probe - 1)  # no key sits further than this from its home slot
+        self.size = len(last)
+
+    def _home(self, keys: np.ndarray) -> np.ndarray:
+        hashed = (keys.astype(np.uint64) * self._MULTIPLIER) >> np.uint64(64 - self._bits)
+        return hashed.astype(np.int64)
+
+    def lookup(self, keys: np.ndarray) -> np.ndarray:
+        """The position of each key in the array the index was built from, or -1."""
+        out = np.full(len(keys), -1, dtype=np.int64)
+        pending = np.arange(len(keys))
+        wanted = keys
+        slot = self._home(keys)
+        mask = len(self._slot_keys) - 1
+        for _ in range(self._max_probe + 1):
+            found = self._slot_keys[slot]
+            hit = found == wanted
+            out[pending[hit]] = self._slot_values[slot[hit]]
+            # a key is absent when its probe reaches an empty slot
+            going = ~hit & (found != NO_KEY)
+            if not going.any():
+                break
+            pending, wanted, slot = pending[going], wanted[going], (slot[going] + 1) & mask
+        return out
+
+
 def segment_sums(values: np.ndarray, indptr: np.ndarray) -> np.ndarray:
     """Sum of values[indptr[i]:indptr[i+1]] for each i (0 for empty segments)."""
     out = np.zeros(len(indptr) - 1)
@@ -175,6 +312,20 @@ class Rows:
         out[nonempty] = np.add.reduceat(contrib, starts[nonempty], axis=0)
         return out
 
+    def dot2(self, first: np.ndarray, second: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+        """dot(first, matrix[:, :k]) beside dot(second, matrix[:, k:]), k half the columns, in one gather."""
+        out = np.zeros((self.n_rows, matrix.shape[1]))
+        if len(self.cols) == 0:
+            return out
+        k = matrix.shape[1] // 2
+        contrib = matrix[self.cols]
+        contrib[:, :k] *= first[:, None]
+        contrib[:, k:] *= second[:, None]
+        starts = self.indptr[:-1]
+        nonempty = self.indptr[1:] > starts
+        out[nonempty] = np.add.reduceat(contrib, starts[nonempty], axis=0)
+        return out
+
     def to_scipy(self, which: str = "tfidf", n_features: int | None = None) -> object:
         """The rows as a scipy CSR matrix (training only; the runtime never imports scipy)."""
         from scipy import sparse
@@ -185,15 +336,26 @@ class Rows:
 
 
 class Vectorizer:
-    """Maps feature lists to sparse rows: raw counts (for Bayes) and sublinear TF-IDF, L2-normalised
+    """Maps features to sparse rows: raw counts (for Bayes) and sublinear TF-IDF, L2-normalised
     (the numbers of scikit-learn's TfidfVectorizer(sublinear_tf=True)), without importing sklearn."""
 
     def __init__(self, vocabulary: Sequence[str], idf: np.ndarray) -> None:
-        self.index: dict[str, int] = dict(zip(vocabulary, range(len(vocabulary)), strict=True))
+        self.vocabulary = vocabulary
         self.idf = np.asarray(idf, dtype=np.float64)
-        self.size = len(self.index)
+        self._index: dict[str, int] | None = None
+        # the vocabulary's keys (a shipped model's strings, converted at load time) in a hash table
+        self.keys = KeyIndex(encode_terms(vocabulary))
+        self.size = len(vocabulary)
+
+    @property
+    def index(self) -> dict[str, int]:
+        """Term -> column, built on first use (only the per-text path needs it)."""
+        if self._index is None:
+            self._index = dict(zip(self.vocabulary, range(len(self.vocabulary)), strict=True))
+        return self._index
 
     def transform(self, docs: Sequence[TextFeatures]) -> Rows:
+        """Rows of features counted per text (the reference path: training and tests use it)."""
         get = self.index.get
         indptr = np.zeros(len(docs) + 1, dtype=np.int64)
         all_cols: list[int] = []
@@ -214,8 +376,29 @@ class Vectorizer:
             indptr = kept[indptr]
             cols_arr = cols_arr[known]
             counts_arr = counts_arr[known]
-        weights = (1.0 + np.log(counts_arr)) * self.idf[cols_arr] if len(cols_arr) else counts_arr
+        return self._rows(indptr, cols_arr, counts_arr, unknown)
+
+    def transform_batch(self, batch: FeatureBatch) -> Rows:
+        """Rows of a FeatureBatch: the numbers transform() gives for the same texts, each row's features in
+        column order (transform keeps first-occurrence order; sums may differ in the last bit)."""
+        n = batch.n_rows
+        cols = self.keys.lookup(batch.keys)
+        known = cols >= 0
+        unknown = np.bincount(batch.rows[~known], minlength=n).astype(np.float64)
+        # (row, column) pairs as one sortable int64; equal neighbours after sorting are repeats
+        pairs = batch.rows[known] * max(self.size, 1) + cols[known]
+        pairs.sort()
+        starts = np.flatnonzero(np.concatenate(([True], pairs[1:] != pairs[:-1]))) if len(pairs) else pairs
+        counts = np.diff(np.append(starts, len(pairs))).astype(np.float64)
+        pairs = pairs[starts]
+        row_of = pairs // max(self.size, 1)
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(row_of, minlength=n), out=indptr[1:])
+        return self._rows(indptr, pairs - row_of * self.size, counts, unknown)
+
+    def _rows(self, indptr: np.ndarray, cols: np.ndarray, counts: np.ndarray, unknown: np.ndarray) -> Rows:
+        weights = (1.0 + np.log(counts)) * self.idf[cols] if len(cols) else counts
         norms = np.sqrt(segment_sums(weights * weights, indptr))
         norms[norms == 0] = 1.0
         tfidf = weights / np.repeat(norms, np.diff(indptr))
-        return Rows(indptr, cols_arr, counts_arr, tfidf, unknown)
+        return Rows(indptr, cols, counts, tfidf, unknown)

@@ -17,7 +17,7 @@ from typing import ClassVar
 import ahocorasick
 import numpy as np
 
-from analysis.textfeatures import Vectorizer, normalize, text_features
+from analysis.textfeatures import FeatureBatch, Vectorizer, feature_batch, normalize
 from core.settings import TOPIC_CLASSES, TopicsFile
 
 logger = logging.getLogger(__name__)
@@ -146,24 +146,41 @@ class TopicModel:
                 logger.info("topic model %s loaded from %s", model.version, resolved)
             return model
 
-    def predict_many(
-        self, texts: Sequence[tuple[str, str]], *, use_keywords: bool = True
-    ) -> list[TopicResult]:
-        if not texts:
-            return []
-        n_max = self.arrays.n_max
-        docs = [text_features(title, content, n_max) for title, content in texts]
-        rows = self.vectorizer.transform(docs)
+    def probabilities(
+        self,
+        texts: Sequence[tuple[str, str]],
+        *,
+        use_keywords: bool = True,
+        features: FeatureBatch | None = None,
+    ) -> tuple[np.ndarray, list[tuple[str, ...]]]:
+        """(class probabilities [n, 15] in TOPIC_CLASSES order, tags of each text).
+
+        `features`: feature_batch(texts, n_max) when the caller has it already (the sentiment model uses the
+        same)."""
+        if features is None or features.n_max != self.arrays.n_max:
+            features = feature_batch(texts, self.arrays.n_max)
+        rows = self.vectorizer.transform_batch(features)
         logits = rows.dot(rows.tfidf, self._coef) + self.arrays.bias
         unsure = _softmax(logits).max(axis=1) < KEYWORD_UNSURE
         all_tags: list[tuple[str, ...]] = []
         for row in range(len(texts)):
-            class_hits, tags = self._keywords.scan(docs[row].text)
+            class_hits, tags = self._keywords.scan(features.texts[row])
             all_tags.append(tags)
             if use_keywords and unsure[row]:
                 for name, hits in class_hits.items():
                     logits[row, self._class_index[name]] += KEYWORD_BOOST * min(hits, KEYWORD_CAP)
-        probs = _softmax(logits)
+        return _softmax(logits), all_tags
+
+    def predict_many(
+        self,
+        texts: Sequence[tuple[str, str]],
+        *,
+        use_keywords: bool = True,
+        features: FeatureBatch | None = None,
+    ) -> list[TopicResult]:
+        if not texts:
+            return []
+        probs, all_tags = self.probabilities(texts, use_keywords=use_keywords, features=features)
         best = probs.argmax(axis=1)
         return [
             TopicResult(TOPIC_CLASSES[int(b)], round(float(probs[i, b]), 4), all_tags[i])

@@ -25,7 +25,15 @@ if __name__ == "__main__":  # run as a script to regenerate the reference
 
 from analysis.pipeline import Analyzer, ItemInput  # noqa: E402
 from analysis.sentiment import SentimentModel  # noqa: E402
-from analysis.textfeatures import Rows, Vectorizer, text_features  # noqa: E402
+from analysis.textfeatures import (  # noqa: E402
+    NO_KEY,
+    KeyIndex,
+    Rows,
+    Vectorizer,
+    encode_terms,
+    feature_batch,
+    text_features,
+)
 from analysis.topics import KEYWORD_BOOST, KEYWORD_CAP, KEYWORD_UNSURE, TopicModel  # noqa: E402
 from core.settings import TOPIC_CLASSES, load_config  # noqa: E402
 
@@ -49,7 +57,7 @@ EDGE_CASES: tuple[tuple[str, str], ...] = (
     ("ABC123", "WiFi 5G网络 3.14元 ２０２４年 ＡＢＣ　ｄｅｆ"),
     ("", "并没有没有不不不能解决，迟迟不回复；始终没人管…一直没"),
     ("", "不" * 40),
-    ("引号", '"为民服务"\'单引号\'「方括号」『双方括号』‘弯’'),
+    ("引号", "\"为民服务\"'单引号'「方括号」『双方括号』‘弯’"),
     ("", "\n\t  \r\n"),
     ("长文", "小区电梯坏了物业不管，老人只能爬楼。" * 300),
     ("混合", "ｂｕｓ车站 Bus站 BUS站 bus站 #话题# @某某 http://example.test/a?b=1"),
@@ -165,6 +173,154 @@ def analyzer() -> Analyzer:
 def reference() -> dict[str, Any]:
     data: dict[str, Any] = json.loads(REFERENCE.read_text(encoding="utf-8"))
     return data
+
+
+def _fuzz_texts(n: int, seed: int = 5) -> list[tuple[str, str]]:
+    """Random texts over an alphabet rich in what the features treat specially."""
+    pieces = [
+        *'的了是在我们小区电梯物业不没未无别好满意解决问题，。！？；、…~!?;,\n \u3000０１２3.5abcXYZｘｙ“”"「」『』‘’😀𠮷',
+        *("并没有", "迟迟不", "仍未", "没能", "不能", "毫无", "“高效”", '"服务"', "\x00", "\ud800"),
+    ]
+    rng = random.Random(seed)
+    return [
+        (
+            "".join(rng.choices(pieces, k=rng.randint(0, 8))),
+            "".join(rng.choices(pieces, k=rng.randint(0, 120))),
+        )
+        for _ in range(n)
+    ]
+
+
+def _sorted_row(rows: Rows, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    part = slice(rows.indptr[i], rows.indptr[i + 1])
+    order = np.argsort(rows.cols[part], kind="stable")
+    return rows.cols[part][order], rows.counts[part][order], rows.tfidf[part][order]
+
+
+@pytest.mark.parametrize("which", ["sentiment", "topic"])
+def test_batch_rows_equal_the_per_text_rows(analyzer: Analyzer, which: str) -> None:
+    model = analyzer.sentiment if which == "sentiment" else analyzer.topics
+    texts = _masked(analyzer, _records()) + _fuzz_texts(300)
+    old = per_text_rows(model.vectorizer, texts, 3)
+    new = model.vectorizer.transform_batch(feature_batch(texts, 3))
+    assert np.array_equal(old.indptr, new.indptr)
+    assert np.array_equal(old.unknown, new.unknown)
+    assert old.unknown.sum() > 0 and len(old.cols) > 10_000
+    for i in range(len(texts)):
+        old_cols, old_counts, old_tfidf = _sorted_row(old, i)
+        assert np.array_equal(old_cols, new.cols[new.indptr[i] : new.indptr[i + 1]])
+        assert np.array_equal(old_counts, new.counts[new.indptr[i] : new.indptr[i + 1]])
+        np.testing.assert_allclose(
+            old_tfidf, new.tfidf[new.indptr[i] : new.indptr[i + 1]], rtol=0, atol=1e-15
+        )
+
+
+@pytest.mark.parametrize("n_max", [1, 2, 3])
+def test_batch_features_are_the_per_text_features(n_max: int) -> None:
+    """Every feature text_features() counts, with its count, and nothing else (no n-gram across items)."""
+    texts = [*EDGE_CASES, ("甲乙", "丙丁"), ("", "戊己"), *_fuzz_texts(100, seed=11)]
+    batch = feature_batch(texts, n_max)
+    for row, (title, content) in enumerate(texts):
+        reference = text_features(title, content, n_max)
+        assert batch.texts[row] == reference.text
+        keys, counts = np.unique(batch.keys[batch.rows == row], return_counts=True)
+        expected = dict(zip(encode_terms(reference.terms).tolist(), reference.counts, strict=True))
+        assert dict(zip(keys.tolist(), counts.tolist(), strict=True)) == expected
+    # the last character of one item and the first of the next make no bigram
+    crossing = encode_terms(["丁戊"])[0]
+    assert crossing not in feature_batch([("甲乙", "丙丁"), ("", "戊己")], 3).keys.tolist()
+    assert crossing in feature_batch([("甲乙", "丙丁戊己")], 3).keys.tolist()
+
+
+def test_feature_batch_refuses_longer_ngrams() -> None:
+    with pytest.raises(ValueError, match="n_max"):
+        feature_batch([("", "abcd")], 4)
+
+
+def test_term_keys_keep_lengths_apart() -> None:
+    keys = encode_terms(["a", "\x00a", "\x00\x00a", "ab", "abc", "", "abcd", "𠮷", "\ud800好"]).tolist()
+    assert len(set(keys[:5])) == 5
+    assert keys[5] == keys[6] == NO_KEY
+    assert keys[7] == 0x20BB7 + 1 and keys[8] == ((0xD800 + 1) << 21) | (ord("好") + 1)
+
+
+def test_key_index_finds_every_key_and_nothing_else() -> None:
+    rng = np.random.default_rng(3)
+    keys = np.unique(rng.integers(1, 1 << 62, 50_000))
+    rng.shuffle(keys)
+    # a dense block of neighbouring keys too (n-gram keys of one first character are close together)
+    keys = np.concatenate([keys, np.arange(1 << 42, (1 << 42) + 5_000)])
+    index = KeyIndex(keys)
+    assert np.array_equal(index.lookup(keys), np.arange(len(keys)))
+    absent = np.setdiff1d(rng.integers(1, 1 << 62, 20_000), keys)
+    assert (index.lookup(absent) == -1).all()
+    assert (index.lookup(np.array([NO_KEY, 0], dtype=np.int64)) == -1).all()
+    # equal keys: the last wins, as in a dict; NO_KEY is never stored
+    dup = KeyIndex(np.array([7, 9, 7, NO_KEY], dtype=np.int64))
+    assert dup.lookup(np.array([7, 9, 8, NO_KEY], dtype=np.int64)).tolist() == [2, 1, -1, -1]
+    assert KeyIndex(np.array([], dtype=np.int64)).lookup(np.array([1, 2], dtype=np.int64)).tolist() == [
+        -1,
+        -1,
+    ]
+
+
+def test_vectorizer_of_a_tiny_vocabulary() -> None:
+    vectorizer = Vectorizer(["好", "不好", "!好", "不好!"], np.array([1.0, 2.0, 3.0, 4.0]))
+    rows = vectorizer.transform_batch(feature_batch([("", "不好!"), ("", ""), ("", "好好")], 2))
+    assert rows.indptr.tolist() == [0, 3, 3, 4]
+    # "!好" is the marked feature of the negation scope (不 → 好); "不好!" is a trigram of the text (not in
+    # the bigram features, so unknown)
+    assert rows.cols.tolist() == [0, 1, 2, 0] and rows.counts.tolist() == [1, 1, 1, 2]
+    assert rows.unknown.tolist() == [3, 0, 1]
+    old = vectorizer.transform([text_features("", t, 2) for t in ("不好!", "", "好好")])
+    assert np.array_equal(old.unknown, rows.unknown) and sorted(old.cols.tolist()) == sorted(
+        rows.cols.tolist()
+    )
+
+
+def test_analysis_gives_the_stored_results(analyzer: Analyzer, reference: dict[str, Any]) -> None:
+    """Labels, scores, topics, tags, scheme hits, signals, risk and SimHash of every record, as before."""
+    assert reference["sentiment_model"] == analyzer.sentiment.version
+    assert reference["topic_model"] == analyzer.topics.version
+    outputs = _outputs(analyzer, _records())
+    assert len(outputs) == len(reference["outputs"]) == 470 + len(EDGE_CASES)
+    for got, expected in zip(outputs, reference["outputs"], strict=True):
+        assert got == expected
+
+
+def test_probabilities_equal_the_stored_ones(analyzer: Analyzer, reference: dict[str, Any]) -> None:
+    texts = _masked(analyzer, _records())
+    blend, lr, nb = analyzer.sentiment.probabilities(texts)
+    stored = np.array(reference["sentiment_probabilities"])
+    np.testing.assert_allclose(np.hstack([blend, lr, nb]), stored, rtol=0, atol=TOLERANCE)
+    for key, use_keywords in (("topic_probabilities", True), ("topic_probabilities_plain", False)):
+        probs, _ = analyzer.topics.probabilities(texts, use_keywords=use_keywords)
+        np.testing.assert_allclose(probs, np.array(reference[key]), rtol=0, atol=TOLERANCE)
+
+
+def test_probabilities_equal_the_per_text_path_on_random_text(analyzer: Analyzer) -> None:
+    texts = _fuzz_texts(400, seed=17)
+    blend, lr, nb = analyzer.sentiment.probabilities(texts)
+    reference_s = reference_sentiment(analyzer.sentiment, texts)
+    np.testing.assert_allclose(np.hstack([blend, lr, nb]), reference_s, rtol=0, atol=1e-12)
+    for use_keywords in (True, False):
+        probs, _ = analyzer.topics.probabilities(texts, use_keywords=use_keywords)
+        reference_t = reference_topic(analyzer.topics, texts, use_keywords)
+        np.testing.assert_allclose(probs, reference_t, rtol=0, atol=1e-12)
+
+
+def test_an_item_scores_the_same_alone_and_in_any_batch(analyzer: Analyzer) -> None:
+    texts = _masked(analyzer, _records())[:60] + _fuzz_texts(40, seed=23)
+    together, _, _ = analyzer.sentiment.probabilities(texts)
+    topics, _ = analyzer.topics.probabilities(texts)
+    shared = feature_batch(texts[::-1], 3)
+    reversed_blend, _, _ = analyzer.sentiment.probabilities(texts[::-1], shared)
+    reversed_topics, _ = analyzer.topics.probabilities(texts[::-1], features=shared)
+    assert np.array_equal(reversed_blend[::-1], together)
+    assert np.array_equal(reversed_topics[::-1], topics)
+    for i in (0, 17, 59, 99):
+        alone, _, _ = analyzer.sentiment.probabilities([texts[i]])
+        assert np.array_equal(alone[0], together[i])
 
 
 if __name__ == "__main__":
