@@ -9,6 +9,7 @@ double-count. A bad record is marked 'error' with its reason and the batch goes 
 from __future__ import annotations
 
 import logging
+import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -16,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from analysis.bursts import DEFAULT_BURST_PARAMS, BurstParams, detect_bursts
@@ -35,7 +37,16 @@ from analysis.risk import DEFAULT_PARAMS, EventRiskInput, RiskFactor, RiskParams
 from core.clock import Clock, ensure_utc
 from core.db import Database
 from core.levels import Level
-from core.models import SOURCE_KINDS, Burst, Event, HourlyRollup, Item, ItemAnalysis, ResponseTask
+from core.models import (
+    SOURCE_KINDS,
+    Burst,
+    Event,
+    HourlyRollup,
+    Item,
+    ItemAnalysis,
+    ResponseTask,
+    SchedulerLock,
+)
 from core.runtime import JobContext
 from core.settings import AppConfig
 
@@ -156,6 +167,44 @@ class _RunState:
     params: EventParams
     hashes_from: datetime | None = None
     topic_from: dict[str | None, datetime] = field(default_factory=dict)
+    token: str = field(default_factory=lambda: uuid.uuid4().hex)  # this run, in the aggregates turn row
+
+    def forget_placements(self) -> None:
+        """Drop the loaded items: other workers placed items since, and the matcher must see them."""
+        self.matcher = EventMatcher(self.params)
+        self.hashes_from = None
+        self.topic_from = {}
+
+
+AGGREGATES_TURN = "analysis:aggregates"  # a scheduler_lock row, used only for its row lock and holder
+
+
+def _take_aggregates_turn(session: Session, state: _RunState, now: datetime) -> None:
+    """Wait for this batch's turn at events, rollups and bursts; the turn lasts until the batch commits.
+
+    Several analysis workers (PostgreSQL) analyse their claimed batches in parallel, but these aggregates
+    are recomputed from every worker's items: two transactions doing it at once each miss the other's
+    uncommitted items, collide on rollup_hourly's unique key (the batch fails and is redone), place related
+    items in two new events, or deadlock on shared event rows. A row lock on one scheduler_lock row makes
+    them take turns; its holder says whether another run placed items since this run's last turn, in which
+    case the matcher's loaded items are stale and are loaded afresh. On SQLite the writer lock does this.
+    """
+    row = session.get(SchedulerLock, AGGREGATES_TURN, with_for_update=True)
+    if row is None:
+        try:
+            with session.begin_nested():
+                session.add(
+                    SchedulerLock(name=AGGREGATES_TURN, holder=state.token, acquired_at=now, expires_at=now)
+                )
+            return
+        except IntegrityError:  # another worker created it first; wait for its turn to end
+            row = session.get(SchedulerLock, AGGREGATES_TURN, with_for_update=True, populate_existing=True)
+            assert row is not None
+    if row.holder != state.token:
+        state.forget_placements()
+        row.holder = state.token
+        row.acquired_at = now
+        row.expires_at = now
 
 
 def _process_batch(
@@ -214,6 +263,7 @@ def _process_batch(
     session.flush()
     summary.analyzed += len(analyzed)
 
+    _take_aggregates_turn(session, state, now)
     touched_events = _place_in_events(session, analyzed, state, now, summary)
     session.flush()
 

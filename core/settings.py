@@ -116,6 +116,12 @@ class Settings(BaseSettings):
     retention_days: int = Field(default=0, ge=0)  # delete raw items older than this; 0 keeps them forever
     sentiment_model_path: Path | None = None  # empty: the model shipped in analysis/models
 
+    # several machines (docs/deploy.md): crawls go to these Scrapyd nodes (base URLs, JSON list in
+    # YUQING_SCRAPYD_NODES) instead of local subprocesses; the stages listed in dedicated_workers are left
+    # to `yuqing worker` processes and not run by the scheduler itself.
+    scrapyd_nodes: list[str] = Field(default_factory=list)
+    dedicated_workers: list[Literal["analysis", "mail"]] = Field(default_factory=list)
+
     @classmethod
     def settings_customise_sources(
         cls,

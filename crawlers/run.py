@@ -93,7 +93,7 @@ def _quiet_libraries(level: str) -> None:
             logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def _pid_alive(pid: int | None) -> bool:
+def pid_alive(pid: int | None) -> bool:
     if not pid:
         return False
     try:
@@ -137,7 +137,7 @@ def begin_run(db: Database, clock: Clock, source: SourceConfig, trigger: str) ->
         for stale in session.scalars(
             select(CrawlRun).where(CrawlRun.source_id == row.id, CrawlRun.status == "running")
         ):
-            if stale.node == node and not _pid_alive(stale.pid):
+            if stale.node == node and not pid_alive(stale.pid):
                 stale.status = "killed"
                 stale.finished_at = now
                 stale.error_message = "进程已终止，未正常结束 (killed)"
@@ -234,7 +234,23 @@ def finish_run(
     return result
 
 
-def crawl(config: AppConfig, source: SourceConfig, trigger: str, clock: Clock | None = None) -> int:
+@dataclass
+class OpenCrawl:
+    """A crawl whose crawl_runs row is open: what its spider needs and what closing the run needs."""
+
+    config: AppConfig
+    db: Database
+    clock: Clock
+    start: RunStart
+    ctx: CrawlContext
+    started: float  # time.monotonic() when the run began
+
+
+def open_crawl(
+    config: AppConfig, source: SourceConfig, trigger: str, clock: Clock | None = None
+) -> OpenCrawl:
+    """Open the crawl_runs row and build the crawl's context (store, seen index). Raises SQLAlchemyError when
+    the database is not usable. Shared by `python -m crawlers.run` and the Scrapyd spider."""
     clock = clock or SystemClock()
     db = Database(config.settings.effective_database_url)
     defaults = config.sources.defaults
@@ -242,8 +258,8 @@ def crawl(config: AppConfig, source: SourceConfig, trigger: str, clock: Clock | 
     try:
         start = begin_run(db, clock, source, trigger)
     except SQLAlchemyError:
-        logger.exception("cannot open a crawl run (has `yuqing init` migrated the database?)")
-        return EXIT_DATABASE
+        db.dispose()
+        raise
     revisit = None
     if source.board is not None:
         revisit = RevisitPolicy(
@@ -264,17 +280,32 @@ def crawl(config: AppConfig, source: SourceConfig, trigger: str, clock: Clock | 
         full_scan=start.full_scan,
         state=start.state,
     )
-    stats: dict[str, Any] = {}
+    return OpenCrawl(config, db, clock, start, ctx, started)
+
+
+def source_settings(config: AppConfig, source: SourceConfig) -> dict[str, Any]:
+    """The Scrapy settings of one stored crawl of `source` (politeness, retries, pipelines)."""
+    return scrapy_settings(
+        source,
+        config.sources.defaults,
+        log_level=config.settings.log_level,
+        data_dir=config.settings.data_dir,
+    )
+
+
+def record_crash(run: OpenCrawl, exc: BaseException) -> None:
+    """An exception outside Scrapy's own error handling: it becomes the run's first error message."""
+    run.ctx.errors.insert(0, f"{type(exc).__name__}: {exc}"[:300])
+    run.ctx.error_count += 1
+
+
+def close_crawl(run: OpenCrawl, stats: dict[str, Any]) -> RunResult:
+    """Close the run's row with its figures, update the source's health, log a summary, release the engine."""
+    source = run.ctx.source
     try:
-        settings = scrapy_settings(
-            source, defaults, log_level=config.settings.log_level, data_dir=config.settings.data_dir
-        )
-        stats = execute(ctx, settings)
-    except Exception as exc:  # process boundary: record the failure on the run instead of dying silently
-        logger.exception("crawl of %s crashed", source.key)
-        ctx.errors.insert(0, f"{type(exc).__name__}: {exc}"[:300])
-        ctx.error_count += 1
-    result = finish_run(db, clock, start, ctx, stats, time.monotonic() - started)
+        result = finish_run(run.db, run.clock, run.start, run.ctx, stats, time.monotonic() - run.started)
+    finally:
+        run.db.dispose()
     logger.info(
         "crawl %s %s: pages=%d new=%d updated=%d unchanged=%d dropped=%d errors=%d in %.1fs%s",
         source.key, result.status, result.pages, result.items_new, result.items_updated, result.items_unchanged,
@@ -283,7 +314,22 @@ def crawl(config: AppConfig, source: SourceConfig, trigger: str, clock: Clock | 
     peak = stats.get("memusage/max")
     if peak:
         logger.info("peak memory %.0f MB", peak / 1e6)
-    db.dispose()
+    return result
+
+
+def crawl(config: AppConfig, source: SourceConfig, trigger: str, clock: Clock | None = None) -> int:
+    try:
+        run = open_crawl(config, source, trigger, clock)
+    except SQLAlchemyError:
+        logger.exception("cannot open a crawl run (has `yuqing init` migrated the database?)")
+        return EXIT_DATABASE
+    stats: dict[str, Any] = {}
+    try:
+        stats = execute(run.ctx, source_settings(config, source))
+    except Exception as exc:  # process boundary: record the failure on the run instead of dying silently
+        logger.exception("crawl of %s crashed", source.key)
+        record_crash(run, exc)
+    result = close_crawl(run, stats)
     return EXIT_OK if result.status == "success" else EXIT_FAILED
 
 

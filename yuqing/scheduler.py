@@ -27,6 +27,7 @@ from core import locks
 from core.models import JobRun
 from core.retention import prune_items
 from core.runtime import JobContext
+from yuqing.crawlnodes import dispatch_crawl
 from yuqing.crawlproc import run_crawl
 
 logger = logging.getLogger(__name__)
@@ -103,7 +104,10 @@ def build_job_specs(ctx: JobContext) -> _Loaded:
         timeout = source.timeout_seconds or min(defaults.timeout_seconds, settings.crawl_timeout_seconds)
 
         def crawl(job_ctx: JobContext, key: str = source.key, limit: float = timeout) -> dict[str, Any]:
-            outcome = run_crawl(job_ctx.config.settings, job_ctx.db, job_ctx.clock, key, timeout=limit)
+            if job_ctx.config.settings.scrapyd_nodes:  # several machines: a Scrapyd node runs it
+                outcome = dispatch_crawl(job_ctx.config, job_ctx.db, job_ctx.clock, key, timeout=limit)
+            else:
+                outcome = run_crawl(job_ctx.config.settings, job_ctx.db, job_ctx.clock, key, timeout=limit)
             return {"status": outcome.status, "duration_s": round(outcome.duration_s, 2)}
 
         loaded.specs.append(
@@ -139,6 +143,8 @@ def build_job_specs(ctx: JobContext) -> _Loaded:
     for name, module, function in STAGE_JOBS:
         if name == "daily_brief" and not settings.daily_brief_enabled:
             continue
+        if name in settings.dedicated_workers:
+            continue  # `yuqing worker <name>` processes run it (several machines, docs/deploy.md)
         func = _resolve(module, function)
         if func is None:
             loaded.missing.append(f"{module}.{function}")

@@ -15,6 +15,7 @@ from yuqing.commands import (
     reports_cmd,
     run_cmd,
     system_cmd,
+    worker_cmd,
 )
 
 ALL_AREAS: list[Callable[[typer.Typer], None]] = [
@@ -26,4 +27,5 @@ ALL_AREAS: list[Callable[[typer.Typer], None]] = [
     alerts_cmd.register,
     dashboard_cmd.register,
     reports_cmd.register,
+    worker_cmd.register,
 ]
