@@ -86,6 +86,7 @@ class CrawlRun(Base):
     __table_args__ = (
         Index("ix_crawl_runs_source_started", "source_id", "started_at"),
         Index("ix_crawl_runs_started", "started_at"),  # dashboard: runs of the last days across sources
+        Index("ix_crawl_runs_status_source", "status", "source_id"),  # /metrics: failed runs per source
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -36,6 +36,7 @@ from core.models import (
     WorkdayOverride,
 )
 from core.privacy import mask
+from core.search import item_search_clause
 
 Window = Literal["24h", "7d", "30d"]
 WINDOWS: dict[str, str] = {"24h": "24小时", "7d": "7天", "30d": "30天"}
@@ -897,7 +898,7 @@ def _like_escape(text: str) -> str:
     return text.replace("!", "!!").replace("%", "!%").replace("_", "!_")
 
 
-def _item_query(filters: ItemFilters, *, unmasked_search: bool) -> Select[*tuple[Any, ...]]:
+def _item_query(filters: ItemFilters, *, unmasked_search: bool, dialect: str) -> Select[*tuple[Any, ...]]:
     conds: list[Any] = []
     if filters.start is not None:
         conds.append(Item.published_at >= filters.start)
@@ -922,18 +923,11 @@ def _item_query(filters: ItemFilters, *, unmasked_search: bool) -> Select[*tuple
         tags_text = cast(ItemAnalysis.tags, String)
         forms = {json.dumps(filters.tag), json.dumps(filters.tag, ensure_ascii=False)}
         conds.append(or_(*[tags_text.like(f"%{_like_escape(f)}%", escape="!") for f in forms]))
-    for word in filters.text.split():
-        # Non-admins search the masked text only, so a phone number cannot be probed for.
-        pattern = f"%{_like_escape(word)}%"
-        if unmasked_search:
-            conds.append(or_(Item.title.like(pattern, escape="!"), Item.content.like(pattern, escape="!")))
-        else:
-            conds.append(
-                or_(
-                    ItemAnalysis.title_masked.like(pattern, escape="!"),
-                    ItemAnalysis.content_masked.like(pattern, escape="!"),
-                )
-            )
+    # Full-text search (core.search: FTS5 trigram / pg_trgm). Non-admins search the masked text only, so a
+    # phone number or a complainant's name cannot be probed for.
+    text_match = item_search_clause(dialect, filters.text, masked=not unmasked_search)
+    if text_match is not None:
+        conds.append(text_match)
     query = (
         select(
             Item.id,
@@ -970,7 +964,7 @@ def search_items(
     with_content: bool = False,
 ) -> tuple[pd.DataFrame, int]:
     """Matching items, newest first (at most `limit`), and how many match in all. Text is masked."""
-    query = _item_query(filters, unmasked_search=unmasked_search)
+    query = _item_query(filters, unmasked_search=unmasked_search, dialect=db.engine.dialect.name)
     with db.session() as s:
         total = s.scalar(select(func.count()).select_from(query.with_only_columns(Item.id).subquery())) or 0
         rows = s.execute(query.order_by(Item.published_at.desc(), Item.id.desc()).limit(limit)).all()

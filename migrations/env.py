@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 
 from core.models import Base
+from core.search import include_object
 
 config = context.config
 target_metadata = Base.metadata
@@ -17,6 +18,7 @@ def run_migrations_offline() -> None:
         target_metadata=target_metadata,
         literal_binds=True,
         render_as_batch=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -36,7 +38,13 @@ def run_migrations_online() -> None:
 
 def _run(connection: object) -> None:
     # render_as_batch: SQLite cannot ALTER most things in place; batch mode rebuilds the table.
-    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+    # include_object: the full-text tables and trigram indexes (migration 0002) are not in the models.
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=True,
+        include_object=include_object,
+    )
     with context.begin_transaction():
         context.run_migrations()
 

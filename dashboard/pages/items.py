@@ -527,7 +527,8 @@ def register_callbacks(app: Dash) -> None:
         svc = services()
         filters = filters_from(values[:12], svc.clock.now())
         if filters.text and dash.ctx.triggered_id == ids.REFRESH:
-            # A text search scans the texts (no full-text index yet): run it when asked, not every refresh.
+            # Terms under three characters cannot use the trigram index (core.search) and scan the texts:
+            # a text search runs when asked, not on every refresh.
             raise dash.exceptions.PreventUpdate
         df, total = data.search_items(svc.db, filters, limit=SHOW_LIMIT, unmasked_search=account.is_admin)
         shown = f"（显示最新 {SHOW_LIMIT} 条）" if total > SHOW_LIMIT else ""
