@@ -100,7 +100,8 @@ class SentimentModel:
         self.arrays = arrays
         self.version = arrays.version
         self.vectorizer = Vectorizer(arrays.vocabulary, arrays.idf)
-        self._coef_both = np.hstack([arrays.lr_coef, arrays.nb_logp]).astype(np.float64)
+        # transposed ([6, V]) for Rows.dot_t: rows 0-2 the LR weights, 3-5 the Bayes log-probabilities
+        self._coef_t = np.ascontiguousarray(np.hstack([arrays.lr_coef, arrays.nb_logp]).T, dtype=np.float64)
 
     @classmethod
     def load(cls, path: Path | None = None) -> SentimentModel:
@@ -124,7 +125,7 @@ class SentimentModel:
             features = feature_batch(texts, self.arrays.n_max)
         rows = self.vectorizer.transform_batch(features)
         # one gather for both models: columns 0-2 weigh TF-IDF (LR), 3-5 raw counts (Bayes)
-        both = rows.dot2(rows.tfidf, rows.counts, self._coef_both)
+        both = rows.dot_t(self._coef_t, rows.tfidf, rows.counts)
         p_lr = _softmax(both[:, :3] + self.arrays.lr_bias)
         # SnowNLP's Bayes: every occurrence counts; features outside the vocabulary get the unseen log-prob
         nb = both[:, 3:] + np.outer(rows.unknown, self.arrays.nb_unseen) + self.arrays.nb_prior

@@ -130,7 +130,7 @@ class TopicModel:
         self.arrays = arrays
         self.version = arrays.version
         self.vectorizer = Vectorizer(arrays.vocabulary, arrays.idf)
-        self._coef = arrays.coef.astype(np.float64)
+        self._coef_t = np.ascontiguousarray(arrays.coef.T, dtype=np.float64)  # [15, V] for Rows.dot_t
         self._keywords = _KeywordIndex(topics)
         self._class_index = {name: i for i, name in enumerate(TOPIC_CLASSES)}
 
@@ -160,7 +160,7 @@ class TopicModel:
         if features is None or features.n_max != self.arrays.n_max:
             features = feature_batch(texts, self.arrays.n_max)
         rows = self.vectorizer.transform_batch(features)
-        logits = rows.dot(rows.tfidf, self._coef) + self.arrays.bias
+        logits = rows.dot_t(self._coef_t, rows.tfidf) + self.arrays.bias
         unsure = _softmax(logits).max(axis=1) < KEYWORD_UNSURE
         all_tags: list[tuple[str, ...]] = []
         for row in range(len(texts)):
