@@ -18,7 +18,7 @@ from flask import Flask
 from core.clock import Clock, SystemClock
 from core.db import Database
 from core.settings import AppConfig
-from dashboard import auth
+from dashboard import auth, metrics
 from dashboard.components import shell
 from dashboard.pages import admin, alerts, departments, events, items, overview, reports, sources
 from dashboard.runtime import EXTENSION_KEY, Services, TTLCache
@@ -55,6 +55,7 @@ def create_app(
     # Auth first: its before_request guard must run before any hook Dash installs.
     auth.Auth(server, services)
     reports.register_routes(server)
+    metrics.register_routes(server)
 
     app = Dash(
         __name__,

@@ -1,7 +1,8 @@
 """Sign-in and access control for the whole Flask server behind Dash.
 
 One `before_request` guard covers every route (pages, /_dash-layout, /_dash-dependencies,
-/_dash-update-component, component bundles, assets, report downloads); only /login is public. Sessions live
+/_dash-update-component, component bundles, assets, report downloads, /metrics); only /login is public, and
+/metrics also takes the bearer token of Settings.metrics_token. Sessions live
 server-side (dashboard_sessions; signing out ends them for good) and time out after
 Settings.session_timeout_minutes without user activity (interval refreshes do not count), sign-in
 attempts are limited per account (users.failed_logins / locked_until) and per client address, the session is
@@ -37,6 +38,7 @@ from core.errors import ConfigError, ConfigProblem
 from core.models import AuditLog, DashboardSession, User
 from core.settings import Settings
 from core.users import verify_password
+from dashboard import metrics
 from dashboard.runtime import Services
 
 logger = logging.getLogger(__name__)
@@ -202,6 +204,12 @@ def _refuse_anonymous(reason: str = "login") -> Response:
     return redirect(f"{LOGIN_PATH}?next={quote(target)}{suffix}")
 
 
+def _refuse_metrics() -> Response:
+    response = FlaskResponse("authentication required\n", status=401, mimetype="text/plain")
+    response.headers["WWW-Authenticate"] = 'Bearer realm="yuqing"'
+    return response
+
+
 def safe_next(value: str | None) -> str:
     """Only same-site relative targets after sign-in (no open redirect)."""
     if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
@@ -229,6 +237,7 @@ class Auth:
         # Per address: four accounts' worth of attempts per lockout window.
         self.ip_limiter = AttemptLimiter(settings.login_max_attempts * 4, settings.login_lockout_minutes * 60)
         self.secure_cookies = services.config.settings.effective_base_url.startswith("https://")
+        self.metrics_token = settings.metrics_token
         self._dummy_hash = generate_password_hash(secrets.token_hex(8), method="scrypt")
 
         manager = LoginManager()
@@ -268,6 +277,14 @@ class Auth:
         path = request.path
         if path in PUBLIC_PATHS:
             return None
+        if path == metrics.METRICS_PATH and request.method in SAFE_METHODS:
+            # A monitoring system scrapes with a bearer token; a signed-in person may look as well.
+            if metrics.bearer_ok(request.headers.get("Authorization"), self.metrics_token):
+                return None
+            if current_account() is None:
+                if request.headers.get("Authorization"):
+                    logger.warning("/metrics: wrong bearer token from %s", _client_ip())
+                return _refuse_metrics()
         account = current_account()
         if account is None:
             return _refuse_anonymous()
