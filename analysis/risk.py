@@ -317,11 +317,73 @@ def _top_level_alternatives(pattern: str) -> list[str]:
     return parts
 
 
+_QUANTIFIERS = frozenset("?*{")  # quantifiers that make the preceding item optional
+
+
+def _group_end(pattern: str, start: int) -> int:
+    """The index just past the group opening at pattern[start] == '('."""
+    depth = 0
+    in_class = False
+    i = start
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    raise ValueError(f"unbalanced group in {pattern!r}")
+
+
+def _first_literals(alternative: str) -> set[str] | None:
+    """Literal strings one of which every match of this regex alternative starts with (None: no such set
+    is known). A text holding none of them cannot match, so the regex need not run."""
+    i = 0
+    # zero-width assertions at the start consume nothing: what follows them starts the match
+    while alternative.startswith(("(?=", "(?!", "(?<=", "(?<!"), i):
+        i = _group_end(alternative, i)
+    rest = alternative[i:]
+    if rest.startswith("(?:"):
+        end = _group_end(rest, 0)
+        if end < len(rest) and rest[end] in _QUANTIFIERS:
+            return None
+        found: set[str] = set()
+        for inner in _top_level_alternatives(rest[3 : end - 1]):
+            literals = _first_literals(inner)
+            if literals is None:
+                return None
+            found |= literals
+        return found
+    run = 0
+    while run < len(rest) and rest[run] not in _META:
+        run += 1
+    if run < len(rest) and rest[run] in _QUANTIFIERS:
+        run -= 1  # the last character is optional
+    return {rest[:run]} if run > 0 else None
+
+
+def _literal_words(pattern: str) -> list[str] | None:
+    """The words of a pattern that is a plain alternation of literals, else None."""
+    words = _top_level_alternatives(pattern)
+    return None if any(not w or _META & set(w) for w in words) else words
+
+
 class _SignalScanner:
     """All literal alternatives of all rules in one Aho-Corasick automaton, the rest as small regexes.
 
     Most signal words are plain literals; scanning a text once for all of them costs about the same as one
-    regex, where 18 regexes of long alternations cost several times more.
+    regex, where 18 regexes of long alternations cost several times more. The same pass finds the words
+    that decide whether the remaining regexes can match at all (each alternative's leading literals, the
+    rules' gate words) and the literal veto words, so most regexes never run on a given text.
     """
 
     def __init__(self, rules: Sequence[SignalRule]) -> None:
@@ -330,17 +392,38 @@ class _SignalScanner:
         self.rules = list(rules)
         self._automaton = ahocorasick.Automaton()
         self._residual: list[re.Pattern[str] | None] = []
-        words: dict[str, list[int]] = {}
+        # word -> (rules it is a signal word of, rules whose regex it may start, gate of, veto of)
+        words: dict[str, tuple[list[int], list[int], list[int], list[int]]] = {}
+
+        def entry(word: str) -> tuple[list[int], list[int], list[int], list[int]]:
+            return words.setdefault(word, ([], [], [], []))
+
+        self._opened_by_literal: set[int] = set()  # regexes that run only when a leading literal occurs
+        self._veto_words: set[int] = set()  # rules whose veto is found by the automaton
         for index, rule in enumerate(self.rules):
             structured: list[str] = []
             for alternative in _top_level_alternatives(rule.pattern.pattern):
                 if alternative and not (_META & set(alternative)):
-                    words.setdefault(alternative, []).append(index)
+                    entry(alternative)[0].append(index)
                 else:
                     structured.append(alternative)
             self._residual.append(re.compile("|".join(structured)) if structured else None)
-        for word, indexes in words.items():
-            self._automaton.add_word(word, (len(word), tuple(indexes)))
+            starts = [_first_literals(a) for a in structured]
+            if structured and all(s is not None for s in starts):
+                self._opened_by_literal.add(index)
+                for literal in set().union(*(s for s in starts if s is not None)):
+                    entry(literal)[1].append(index)
+            for word in rule.gate:
+                entry(word)[2].append(index)
+            veto_words = _literal_words(rule.veto.pattern) if rule.veto is not None else None
+            if veto_words is not None:
+                self._veto_words.add(index)
+                for word in veto_words:
+                    entry(word)[3].append(index)
+        for word, (signal_of, opens, gate_of, veto_of) in words.items():
+            self._automaton.add_word(
+                word, (len(word), tuple(signal_of), tuple(opens), tuple(gate_of), tuple(veto_of))
+            )
         self._automaton.make_automaton()
         self._index = {rule.code: i for i, rule in enumerate(self.rules)}
         # Rules that others require are evaluated first.
@@ -348,18 +431,28 @@ class _SignalScanner:
 
     def scan(self, text: str) -> list[Signal]:
         hits: dict[int, list[tuple[int, str]]] = {}
-        for end, (length, indexes) in self._automaton.iter(text):
-            start = end - length + 1
-            for index in indexes:
-                hits.setdefault(index, []).append((start, text[start : end + 1]))
+        opened: set[int] = set()
+        gated: set[int] = set()
+        vetoed: set[int] = set()
+        for end, (length, indexes, opens, gate_of, veto_of) in self._automaton.iter(text):
+            if indexes:
+                start = end - length + 1
+                for index in indexes:
+                    hits.setdefault(index, []).append((start, text[start : end + 1]))
+            if opens:
+                opened.update(opens)
+            if gate_of:
+                gated.update(gate_of)
+            if veto_of:
+                vetoed.update(veto_of)
         for index in self._order:
             residual = self._residual[index]
-            if residual is None:
+            if residual is None or (index in self._opened_by_literal and index not in opened):
                 continue
             rule = self.rules[index]
             if rule.requires is not None and self._index[rule.requires] not in hits:
                 continue
-            if rule.gate and not any(word in text for word in rule.gate):
+            if rule.gate and index not in gated:
                 continue
             for m in residual.finditer(text):
                 if m.end() > m.start():
@@ -367,7 +460,10 @@ class _SignalScanner:
         found: list[Signal] = []
         for index in sorted(hits):
             rule = self.rules[index]
-            if rule.veto is not None and rule.veto.search(text):
+            if index in self._veto_words:
+                if index in vetoed:
+                    continue
+            elif rule.veto is not None and rule.veto.search(text):
                 continue
             evidence = tuple(dict.fromkeys(word for _, word in sorted(hits[index])))[:5]
             found.append(Signal(rule.code, rule.points, rule.label, evidence))
