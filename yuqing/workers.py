@@ -63,12 +63,19 @@ class WorkerLoop:
         )
 
 
+# Batches per analysis pass: a stop request (SIGTERM) is honoured between passes, so a long backlog does not
+# delay it, and one pass keeps its loaded event matcher across its batches.
+BATCHES_PER_PASS = 10
+
+
 def analysis_step(ctx: JobContext, batch_size: int | None = None) -> Callable[[], int]:
     """One analysis pass over the items with status 'new'; the models are loaded once, here."""
     analyzer = Analyzer.from_config(ctx.config)
 
     def step() -> int:
-        summary = run_analysis(ctx.db, ctx.config, ctx.clock, batch_size, analyzer=analyzer)
+        summary = run_analysis(
+            ctx.db, ctx.config, ctx.clock, batch_size, analyzer=analyzer, max_batches=BATCHES_PER_PASS
+        )
         return summary.analyzed + summary.errors
 
     return step

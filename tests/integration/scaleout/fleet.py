@@ -133,13 +133,16 @@ def get_json(url: str, timeout: float = 5.0) -> Any:
         return json.loads(response.read().decode("utf-8"))
 
 
-def wait_for(predicate: Any, timeout: float, interval: float = 0.2, what: str = "condition") -> None:
+def wait_for(
+    predicate: Any, timeout: float, interval: float = 0.2, what: str = "condition", describe: Any = None
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
             return
         time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+    state = f" ({describe()})" if describe is not None else ""
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}{state}")
 
 
 def node_answers(url: str) -> bool:

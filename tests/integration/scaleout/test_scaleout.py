@@ -228,28 +228,47 @@ def test_two_of_everything_one_of_each_killed(pg_url: str, tmp_path: Path) -> No
         last_publication = datetime.now(UTC)
         kills_done = time.monotonic()
 
-        def converged() -> bool:
-            crawled = all(
-                scenario.scalar(
+        def progress() -> dict[str, Any]:
+            crawled = {
+                key: scenario.scalar(
                     "SELECT count(*) FROM crawl_runs r JOIN sources s ON s.id = r.source_id "
                     "WHERE s.key = :key AND r.status = 'success' AND r.started_at > :since",
                     key=key,
                     since=last_publication,
                 )
                 for key in FEEDS
-            )
-            if not crawled or scenario.scalar("SELECT count(*) FROM items WHERE status = 'new'"):
-                return False
+            }
             last_analysis = scenario.scalar("SELECT max(at) FROM test_analysis_log")
-            evaluated = scenario.scalar(
-                "SELECT count(*) FROM job_runs WHERE job = 'alerts' AND status = 'success' "
-                "AND started_at > :since",
-                since=last_analysis,
-            )
-            pending = scenario.scalar("SELECT count(*) FROM notifications WHERE status = 'pending'")
-            return bool(evaluated) and not pending
+            return {
+                "crawled_since": crawled,
+                "new_items": scenario.scalar("SELECT count(*) FROM items WHERE status = 'new'"),
+                "evaluated_since": scenario.scalar(
+                    "SELECT count(*) FROM job_runs WHERE job = 'alerts' AND status = 'success' "
+                    "AND started_at > :since",
+                    since=last_analysis or last_publication,
+                ),
+                "pending_mail": scenario.scalar(
+                    "SELECT count(*) FROM notifications WHERE status = 'pending'"
+                ),
+                "kills": scenario.notes,
+            }
 
-        wait_for(converged, CONVERGE_SECONDS, interval=1.0, what="crawls, analysis and mail to settle")
+        def converged() -> bool:
+            state = progress()
+            return (
+                all(state["crawled_since"].values())
+                and not state["new_items"]
+                and bool(state["evaluated_since"])
+                and not state["pending_mail"]
+            )
+
+        wait_for(
+            converged,
+            CONVERGE_SECONDS,
+            interval=1.0,
+            what="crawls, analysis and mail to settle",
+            describe=progress,
+        )
         converged_after = time.monotonic() - kills_done
         published = demo.published(sorted({source for source, _ in FEEDS.values()}))
         messages = list(recorder.messages)
