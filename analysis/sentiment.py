@@ -121,7 +121,7 @@ class SentimentModel:
         """(blend, logistic regression, Bayes) class probabilities, each [n, 3] in LABELS order.
 
         `features`: feature_batch(texts, n_max) when the caller has it already (the topic model uses the same)."""
-        if features is None or features.n_max != self.arrays.n_max:
+        if features is None or features.n_max != self.arrays.n_max or features.n_rows != len(texts):
             features = feature_batch(texts, self.arrays.n_max)
         rows = self.vectorizer.transform_batch(features)
         # one gather for both models: columns 0-2 weigh TF-IDF (LR), 3-5 raw counts (Bayes)
@@ -142,8 +142,8 @@ class SentimentModel:
         scores = blend[:, 2] + 0.5 * blend[:, 1]
         best = blend.argmax(axis=1)
         return [
-            SentimentResult(LABELS[int(b)], round(float(s), 4), self.version)
-            for b, s in zip(best, scores, strict=True)
+            SentimentResult(LABELS[b], round(s, 4), self.version)
+            for b, s in zip(best.tolist(), scores.tolist(), strict=True)
         ]
 
     def predict(self, title: str, content: str) -> SentimentResult:

@@ -157,16 +157,16 @@ class TopicModel:
 
         `features`: feature_batch(texts, n_max) when the caller has it already (the sentiment model uses the
         same)."""
-        if features is None or features.n_max != self.arrays.n_max:
+        if features is None or features.n_max != self.arrays.n_max or features.n_rows != len(texts):
             features = feature_batch(texts, self.arrays.n_max)
         rows = self.vectorizer.transform_batch(features)
         logits = rows.dot_t(self._coef_t, rows.tfidf) + self.arrays.bias
         unsure = _softmax(logits).max(axis=1) < KEYWORD_UNSURE
         all_tags: list[tuple[str, ...]] = []
-        for row in range(len(texts)):
-            class_hits, tags = self._keywords.scan(features.texts[row])
+        for row, (text, is_unsure) in enumerate(zip(features.texts, unsure.tolist(), strict=True)):
+            class_hits, tags = self._keywords.scan(text)
             all_tags.append(tags)
-            if use_keywords and unsure[row]:
+            if use_keywords and is_unsure:
                 for name, hits in class_hits.items():
                     logits[row, self._class_index[name]] += KEYWORD_BOOST * min(hits, KEYWORD_CAP)
         return _softmax(logits), all_tags
@@ -182,9 +182,11 @@ class TopicModel:
             return []
         probs, all_tags = self.probabilities(texts, use_keywords=use_keywords, features=features)
         best = probs.argmax(axis=1)
+        confidence = probs[np.arange(len(best)), best]
+        # tolist(): Python ints and floats at once (indexing numpy scalars one by one costs more)
         return [
-            TopicResult(TOPIC_CLASSES[int(b)], round(float(probs[i, b]), 4), all_tags[i])
-            for i, b in enumerate(best)
+            TopicResult(TOPIC_CLASSES[b], round(c, 4), tags)
+            for b, c, tags in zip(best.tolist(), confidence.tolist(), all_tags, strict=True)
         ]
 
     def predict(self, title: str, content: str) -> TopicResult:
