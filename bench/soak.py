@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import http.cookiejar
 import json
 import logging
@@ -239,6 +240,7 @@ class System:
         self.kills = 0
         self.crashes: list[str] = []
         self.orphans: list[int] = []  # crawl subprocesses running when the scheduler was killed
+        self.killed_at: list[datetime] = []
 
     def _start(self, role: str, args: list[str]) -> Child:
         count = sum(1 for c in self.children if c.role == role) + 1
@@ -321,6 +323,7 @@ class System:
         child.proc.wait()
         child.ended = time.monotonic() - self.t0
         self.kills += 1
+        self.killed_at.append(datetime.now(UTC))
         self.orphans.extend(orphans)
 
     def check_alive(self) -> None:
@@ -661,7 +664,7 @@ def compare_items(db: Database, published: dict[str, Any], cutoff: datetime) -> 
         feed = feed_of.get(row.key)
         if feed is not None:
             stored[feed][published_id(feed, row.external_id, row.url)] += 1
-    per_feed = {}
+    per_feed: dict[str, dict[str, Any]] = {}
     for feed, ids in truth.items():
         counts = stored.get(feed, Counter())
         missing = sorted(ids - set(counts))
@@ -674,7 +677,7 @@ def compare_items(db: Database, published: dict[str, Any], cutoff: datetime) -> 
             "later_or_deleted": sum(1 for i in counts if i not in ids),
         }
     total = {
-        k: sum(v[k] for v in per_feed.values()) for k in ("published", "stored", "missing", "duplicated")
+        k: sum(int(v[k]) for v in per_feed.values()) for k in ("published", "stored", "missing", "duplicated")
     }
     return {"per_source": per_feed, **total, "rows": len(rows), "status": dict(status_counts)}
 
@@ -821,10 +824,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     system.start = datetime.now(UTC) - timedelta(hours=args.start_hours_ago)
     memory = Memory()
     probe = DashboardProbe(f"http://127.0.0.1:{ports['dashboard']}")
-    log = print if not args.quiet else (lambda *a, **k: None)
+    log = functools.partial(print, flush=True) if not args.quiet else (lambda *a, **k: None)
     log(f"soak: {args.minutes:g} min at demo speed {args.speed:g}, work dir {workdir}")
     log(f"      load average at start {os.getloadavg()[0]:.2f}, {psutil.cpu_count()} cores")
-    result: dict[str, Any] = {"minutes": args.minutes, "speed": args.speed, "workdir": str(workdir)}
+    result: dict[str, Any] = {
+        "minutes": args.minutes,
+        "speed": args.speed,
+        "workdir": str(workdir),
+        "lock_seconds": lock_seconds,
+    }
     loads: list[float] = []
     try:
         system.init()
@@ -898,6 +906,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             memory=memory_report(memory),
             kills=system.kills,
             orphaned_crawls=len(system.orphans),
+            takeover_seconds=[takeover(db, at) for at in system.killed_at],
             mail_outages=catcher.outages,
             crashes=system.crashes,
             timeline=[{"at": round(s.fired_at or s.at, 1), "step": s.label} for s in steps],
@@ -921,6 +930,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if not args.keep and not result["failures"]:
         shutil.rmtree(workdir, ignore_errors=True)
     return result
+
+
+def takeover(db: Database, killed: datetime) -> float | None:
+    """Seconds from the kill to the first job the restarted scheduler ran (the lock's TTL dominates)."""
+    with db.session() as s:
+        first = s.scalar(select(func.min(JobRun.started_at)).where(JobRun.started_at > killed))
+    return round((ensure_utc(first) - killed).total_seconds(), 1) if first else None
 
 
 def crawl_summary(db: Database) -> dict[str, dict[str, int]]:
@@ -987,7 +1003,8 @@ def print_report(r: dict[str, Any]) -> None:
     print(
         f"mail: expected {mail['expected']} {mail['by_kind']} (for alerts {mail['for_alerts']}), mailed "
         f"{mail['mailed']}, missing {mail['missing']}, duplicated {mail['duplicated']} "
-        f"(bound {r['kills']}: one per kill, {r['orphaned_crawls']} crawl(s) orphaned); caught {mail['messages_caught']}, unknown {mail['unknown']}"
+        f"(bound {r['kills']}: one per kill, {r['orphaned_crawls']} crawl(s) orphaned); {mail['retried']} "
+        f"retried after the outage; caught {mail['messages_caught']}, unknown {mail['unknown']}"
     )
     if mail["missing"]:
         print(f"  not sent {mail['not_sent']}  sent but not caught {mail['sent_not_caught']}")
@@ -995,6 +1012,7 @@ def print_report(r: dict[str, Any]) -> None:
         f"timers: {timers['timers']}, flagged overdue {timers['flagged_overdue']}, overdue not flagged "
         f"{timers['overdue_not_flagged']} (paused past due, clock stopped: {timers['paused_past_due']})"
     )
+    print(f"scheduler takeover after the kill: {r['takeover_seconds']} s (lock TTL {r['lock_seconds']} s)")
     print(f"dashboard: {r['dashboard']}")
     print(f"crawl runs: {r['crawl_runs']}")
     print("memory (RSS MB): peak, first-quarter and last-quarter median of each process's life")
