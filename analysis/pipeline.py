@@ -26,9 +26,9 @@ from analysis.risk import (
     item_risk,
 )
 from analysis.schemes import SchemeHit, SchemeMatcher
-from analysis.sentiment import SentimentModel
+from analysis.sentiment import SentimentModel, SentimentResult
 from analysis.textfeatures import feature_batch
-from analysis.topics import TopicModel
+from analysis.topics import TopicModel, TopicResult
 from core.clock import ensure_utc
 from core.levels import Level
 from core.privacy import Masker
@@ -40,6 +40,10 @@ PIPELINE_VERSION = "p1"
 # Longer texts are cut for the models (the stored text is not); a 20,000-character post says what it is
 # about long before its end, and the cap bounds the time one record can take.
 MAX_ANALYZED_CHARS = 20_000
+# The models cut a batch's n-grams in numpy arrays of about 100 bytes a character at their peak: a batch of
+# long news articles goes to them in parts of at most this many characters (~25 MB; an item's results do
+# not depend on the items beside it).
+MODEL_CHUNK_CHARS = 250_000
 
 # Models are loaded once per process; the key includes the model path (and the topic config, which the
 # topic model compiles into its keyword hints).
@@ -125,6 +129,20 @@ class ItemResult:
         }
 
 
+def _chunks(texts: list[tuple[str, str]], max_chars: int) -> list[list[tuple[str, str]]]:
+    """Consecutive parts of `texts` of at most max_chars characters (an item longer than that on its own)."""
+    parts: list[list[tuple[str, str]]] = [[]]
+    size = 0
+    for title, content in texts:
+        chars = len(title) + len(content)
+        if parts[-1] and size + chars > max_chars:
+            parts.append([])
+            size = 0
+        parts[-1].append((title, content))
+        size += chars
+    return parts
+
+
 def risk_band(level: Level) -> str:
     """high for I–II, medium for III–IV, low otherwise."""
     if level >= Level.II:
@@ -185,10 +203,13 @@ class Analyzer:
             title = record.title[:MAX_ANALYZED_CHARS]
             content = record.content[:MAX_ANALYZED_CHARS]
             masked.append((self.masker.mask(title), self.masker.mask(content)))
-        # both models read the same character n-grams: cut the batch once
-        features = feature_batch(masked, self.sentiment.arrays.n_max)
-        sentiments = self.sentiment.predict_many(masked, features)
-        topics = self.topics.predict_many(masked, features=features)
+        sentiments: list[SentimentResult] = []
+        topics: list[TopicResult] = []
+        for part in _chunks(masked, MODEL_CHUNK_CHARS):
+            # both models read the same character n-grams: cut them once
+            features = feature_batch(part, self.sentiment.arrays.n_max)
+            sentiments += self.sentiment.predict_many(part, features)
+            topics += self.topics.predict_many(part, features=features)
         results: list[ItemResult] = []
         for record, (title_m, content_m), sent, topic in zip(
             records, masked, sentiments, topics, strict=True

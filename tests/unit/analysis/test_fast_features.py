@@ -23,6 +23,7 @@ REPO = Path(__file__).resolve().parents[3]
 if __name__ == "__main__":  # run as a script to regenerate the reference
     sys.path.insert(0, str(REPO))
 
+from analysis import pipeline  # noqa: E402
 from analysis.pipeline import Analyzer, ItemInput  # noqa: E402
 from analysis.sentiment import SentimentModel  # noqa: E402
 from analysis.textfeatures import (  # noqa: E402
@@ -321,6 +322,25 @@ def test_an_item_scores_the_same_alone_and_in_any_batch(analyzer: Analyzer) -> N
     for i in (0, 17, 59, 99):
         alone, _, _ = analyzer.sentiment.probabilities([texts[i]])
         assert np.array_equal(alone[0], together[i])
+
+
+def test_long_batches_go_to_the_models_in_parts_with_the_same_results(
+    analyzer: Analyzer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    long_text = "小区电梯坏了物业不管，老人只能爬楼。" * 200
+    records = [*_records()[:80], ItemInput("long", "news", "长文", long_text)]
+    whole = analyzer.analyze(records)
+    monkeypatch.setattr(pipeline, "MODEL_CHUNK_CHARS", 300)
+    assert len(pipeline._chunks(_masked(analyzer, records), 300)) > 10
+    assert analyzer.analyze(records) == whole
+
+
+def test_chunks_keep_order_and_bound_the_characters() -> None:
+    texts = [("", "甲" * 40), ("乙" * 10, "丙" * 50), ("", ""), ("", "丁" * 500), ("", "戊")]
+    parts = pipeline._chunks(texts, 100)
+    assert [t for part in parts for t in part] == texts
+    assert [sum(len(a) + len(b) for a, b in part) for part in parts] == [40, 60, 500, 1]
+    assert pipeline._chunks([], 100) == [[]]
 
 
 if __name__ == "__main__":
