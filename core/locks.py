@@ -9,6 +9,8 @@ dies, so a standby takes over without waiting for an expiry.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import zlib
 from datetime import timedelta
 from typing import Protocol
@@ -81,10 +83,47 @@ class LeaseLock:
         self.db, self.name, self.holder, self.ttl, self.clock = db, name, holder, ttl, clock
 
     def try_acquire(self) -> bool:
-        return acquire(self.db, self.name, self.holder, self.ttl, self.clock)
+        if acquire(self.db, self.name, self.holder, self.ttl, self.clock):
+            return True
+        # A holder on this machine whose process is gone will never renew: take over now rather than
+        # waiting out its lease (a restarted scheduler would otherwise sit idle for a whole TTL).
+        current = holder_of(self.db, self.name, self.clock)
+        if current is not None and holder_is_dead_here(current):
+            logger.warning("lock %s held by %s, whose process is gone; taking over", self.name, current)
+            with self.db.session() as session:
+                taken = session.execute(
+                    update(SchedulerLock)
+                    .where(SchedulerLock.name == self.name, SchedulerLock.holder == current)
+                    .values(
+                        holder=self.holder,
+                        acquired_at=self.clock.now(),
+                        expires_at=self.clock.now() + self.ttl,
+                    )
+                )
+                return bool(taken.rowcount)  # type: ignore[attr-defined]
+        return False
 
     def release(self) -> None:
         release(self.db, self.name, self.holder)
+
+
+def holder_is_dead_here(holder: str) -> bool:
+    """Holders are named "<hostname>:<pid>:<nonce>"; True only for a holder on this host whose pid is gone."""
+    parts = holder.split(":")
+    if len(parts) < 3 or parts[0] != socket.gethostname() or not parts[1].isdigit():
+        return False
+    try:
+        os.kill(int(parts[1]), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, owned by another user
+    status = f"/proc/{parts[1]}/status"
+    try:
+        with open(status, encoding="ascii", errors="replace") as fh:
+            return "\nState:\tZ" in fh.read()  # a zombie will never renew either
+    except OSError:
+        return False
 
 
 class AdvisoryLock:

@@ -22,6 +22,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import update
 
 from core import locks
 from core.models import JobRun
@@ -225,7 +226,24 @@ class YuqingScheduler:
         # interval picks the work up.
         aps.modify_job(name, next_run_time=datetime.now(UTC))
 
+    def _close_abandoned_runs(self) -> None:
+        """Runs still marked running when this scheduler takes the lock belong to a leader that died."""
+        with self.ctx.db.session() as session:
+            abandoned = session.execute(
+                update(JobRun)
+                .where(JobRun.status == "running")
+                .values(
+                    status="abandoned",
+                    finished_at=self.ctx.clock.now(),
+                    error="scheduler died during the run",
+                )
+            )
+            count = abandoned.rowcount  # type: ignore[attr-defined]
+        if count:
+            logger.warning("marked %d job runs of a previous scheduler as abandoned", count)
+
     def _start_jobs(self) -> None:
+        self._close_abandoned_runs()
         aps = BackgroundScheduler(
             timezone=self.ctx.config.settings.timezone,
             executors={"default": {"type": "threadpool", "max_workers": self.max_workers}},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections import Counter
@@ -167,3 +168,42 @@ def test_standby_takes_over_when_the_leader_is_killed(
     finally:
         if child.poll() is None:
             child.kill()
+
+
+def test_a_dead_holder_on_this_host_is_taken_over_at_once(db: Database, clock: FixedClock) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    host = socket.gethostname()
+    ttl = timedelta(seconds=600)
+    for holder, expected in (
+        (f"{host}:{dead.pid}:aaaa", True),  # process gone: take over now
+        (f"{host}:{os.getpid()}:bbbb", False),  # alive: wait for the lease
+        (f"another-host:{dead.pid}:cccc", False),  # cannot tell from here: wait for the lease
+    ):
+        locks.release(db, "scheduler", locks.holder_of(db, "scheduler", clock) or "")
+        assert locks.acquire(db, "scheduler", holder, ttl, clock)
+        lease = locks.LeaseLock(db, "scheduler", f"{host}:{os.getpid()}:me", ttl, clock)
+        assert lease.try_acquire() is expected, holder
+        locks.release(db, "scheduler", f"{host}:{os.getpid()}:me")
+
+
+def test_runs_left_running_by_a_dead_leader_are_marked_abandoned(db: Database, app_config: AppConfig) -> None:
+    from datetime import UTC, datetime
+
+    with db.session() as s:
+        s.add(
+            JobRun(job="analysis", started_at=datetime(2026, 11, 20, tzinfo=UTC), status="running", detail={})
+        )
+    sched = YuqingScheduler(JobContext(config=app_config, db=db, clock=SystemClock()), [])
+    thread = threading.Thread(target=sched.run, daemon=True)
+    thread.start()
+    time.sleep(1.0)
+    sched.stop()
+    thread.join(timeout=10)
+    with db.session() as s:
+        run = s.scalars(select(JobRun).where(JobRun.job == "analysis")).one()
+        assert run.status == "abandoned" and run.finished_at is not None
