@@ -20,6 +20,7 @@ from dashboard.auth import require_account
 from dashboard.components.cards import field, forbidden, message, panel
 from dashboard.components.grid import grid
 from dashboard.components.text import ROLE_LABELS, action_label, fmt_full, fmt_time, missing
+from dashboard.inputs import as_id, as_int, cell_row_id, cell_row_key
 from dashboard.runtime import services
 
 logger = logging.getLogger(__name__)
@@ -396,6 +397,15 @@ def _config_tab() -> list[Any]:
     ]
 
 
+def _iso_day(value: Any) -> date | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
 def _admin_or_refuse() -> Any:
     account = require_account()
     if not account.is_admin:
@@ -475,18 +485,20 @@ def register_callbacks(app: Dash) -> None:
     )
     def select_user(cell: dict[str, Any] | None) -> tuple[str, str]:
         _admin_or_refuse()
-        if not cell or not cell.get("rowId"):
+        username = cell_row_key(cell, 64)
+        if username is None:
             raise dash.exceptions.PreventUpdate
-        return str(cell["rowId"]), f"已选中：{cell['rowId']}"
+        return username, f"已选中：{username}"
 
     @app.callback(
         Output(SELECTED_DAY, "data"), Input(ids.AD_WORKDAYS, "cellClicked"), prevent_initial_call=True
     )
     def select_day(cell: dict[str, Any] | None) -> str:
         _admin_or_refuse()
-        if not cell or not cell.get("rowId"):
+        day = cell_row_key(cell, 10)
+        if day is None:
             raise dash.exceptions.PreventUpdate
-        return str(cell["rowId"])
+        return day
 
     @app.callback(
         Output(ids.AD_USER_MESSAGE, "children"),
@@ -564,9 +576,10 @@ def register_callbacks(app: Dash) -> None:
     )
     def select_silence(cell: dict[str, Any] | None) -> int:
         _admin_or_refuse()
-        if not cell or not cell.get("rowId"):
+        silence_id = cell_row_id(cell)
+        if silence_id is None:
             raise dash.exceptions.PreventUpdate
-        return int(cell["rowId"])
+        return silence_id
 
     @app.callback(
         Output(ids.AD_SIL_MESSAGE, "children", allow_duplicate=True),
@@ -583,7 +596,8 @@ def register_callbacks(app: Dash) -> None:
         account = _admin_or_refuse()
         from alerts import actions
 
-        if not silence_id:
+        silence_id = as_id(silence_id)
+        if silence_id is None:
             return message("请先在表格中选中一条静默。", "error"), dash.no_update
         svc = services()
         try:
@@ -591,7 +605,7 @@ def register_callbacks(app: Dash) -> None:
                 svc.db,
                 svc.clock,
                 actions.Actor(account.username, account.role),
-                int(silence_id),
+                silence_id,
                 (reason or "").strip(),
             )
         except (InputError, StateError, PermissionDenied) as exc:
@@ -618,7 +632,8 @@ def register_callbacks(app: Dash) -> None:
         fingerprint = (manual or "").strip() or (chosen or "")
         if not fingerprint:
             return message("请选择或填写预警指纹。", "error"), dash.no_update
-        if not minutes or int(minutes) <= 0:
+        minutes = as_int(minutes, 0, 1, 60 * 24 * 365)
+        if not minutes:
             return message("请填写静默时长。", "error"), dash.no_update
         if not (reason or "").strip():
             return message("请填写静默理由。", "error"), dash.no_update
@@ -662,20 +677,19 @@ def register_callbacks(app: Dash) -> None:
         common = {"actor": account.username, "role": account.role}
         try:
             if dash.ctx.triggered_id == ids.AD_WD_SAVE:
-                if not day:
+                target = _iso_day(day)
+                if target is None:
                     return message("请选择日期。", "error"), dash.no_update
-                target = date.fromisoformat(day[:10])
                 admin_ops.set_workday_override(
                     svc.db, svc.clock, day=target, is_workday=kind == "work", note=note or "", **common
                 )
                 return message(
                     f"已将 {target.isoformat()} 设为{'工作日' if kind == 'work' else '非工作日'}。", "ok"
                 ), (version or 0) + 1
-            if not selected:
+            chosen = _iso_day(selected)
+            if chosen is None:
                 return message("请先在表格中选中一个日期。", "error"), dash.no_update
-            removed = admin_ops.delete_workday_override(
-                svc.db, svc.clock, day=date.fromisoformat(selected), **common
-            )
+            removed = admin_ops.delete_workday_override(svc.db, svc.clock, day=chosen, **common)
         except (InputError, PermissionDenied) as exc:
             return message(str(exc), "error"), dash.no_update
         return message(f"已删除 {selected} 的调整。" if removed else "该日期没有调整。", "ok"), (

@@ -24,6 +24,7 @@ from dashboard.components.text import (
     risk_factor_lines,
     timer_label,
 )
+from dashboard.inputs import as_id, as_int, as_strings
 from dashboard.runtime import services
 
 logger = logging.getLogger(__name__)
@@ -54,12 +55,12 @@ LEVEL_OPTIONS = [
 def _selected_from_query(query: dict[str, Any]) -> int | None:
     """?alert=N (the links in alert e-mails), ?id=N, or ?task=N (timer e-mails: the alert of that timer)."""
     for key in ("alert", "id"):
-        raw = str(query.get(key, "")).strip()
-        if raw.isdigit():
-            return int(raw)
-    raw = str(query.get("task", "")).strip()
-    if raw.isdigit():
-        return data.alert_for_task(services().db, int(raw))
+        alert_id = as_id(str(query.get(key, "")).strip())
+        if alert_id is not None:
+            return alert_id
+    task_id = as_id(str(query.get("task", "")).strip())
+    if task_id is not None:
+        return data.alert_for_task(services().db, task_id)
     return None
 
 
@@ -401,9 +402,10 @@ def _run_action(trigger: str, alert_id: int, values: dict[str, Any]) -> str:
         actions.acknowledge(db, clock, actor, alert_id, comment=comment)
         return "已确认预警"
     if trigger == ids.AL_ASSIGN:
-        if not values.get("department"):
+        department_id = as_id(values.get("department"))
+        if department_id is None:
             raise InputError("请选择承办部门")
-        actions.assign(db, clock, actor, alert_id, int(values["department"]), comment=comment)
+        actions.assign(db, clock, actor, alert_id, department_id, comment=comment)
         return "已转办"
     if trigger == ids.AL_RESPOND:
         text = (values.get("response") or "").strip()
@@ -419,7 +421,7 @@ def _run_action(trigger: str, alert_id: int, values: dict[str, Any]) -> str:
         if detail is None or detail.task_id is None:
             raise InputError("该预警没有回应时限")
         amount = values.get("amount")
-        if not amount or float(amount) <= 0:
+        if isinstance(amount, bool) or not isinstance(amount, int | float) or not 0 < amount <= 1000:
             raise InputError("请填写延期数量")
         if not comment:
             raise InputError("延期须填写理由")
@@ -429,8 +431,8 @@ def _run_action(trigger: str, alert_id: int, values: dict[str, Any]) -> str:
         detail = data.alert_detail(db, alert_id)
         if detail is None:
             raise InputError("该预警不存在")
-        minutes = values.get("minutes")
-        if not minutes or int(minutes) <= 0:
+        minutes = as_int(values.get("minutes"), 0, 1, 60 * 24 * 365)
+        if not minutes:
             raise InputError("请填写静默时长")
         if not comment:
             raise InputError("静默须填写理由")
@@ -479,7 +481,7 @@ def register_callbacks(app: Dash) -> None:
     def refresh_queue(
         states: list[str] | None, level: int | None, _n: Any, _v: Any, selected: int | None
     ) -> tuple[list[Any], dict[str, Any]]:
-        return queue_view(list(states or []), int(level or 0), selected)
+        return queue_view(as_strings(states), as_int(level, 0, 0, 4), as_id(selected))
 
     app.clientside_callback(
         ClientsideFunction(namespace="yuqing", function_name="countdown"),
@@ -498,7 +500,10 @@ def register_callbacks(app: Dash) -> None:
         trigger = ctx.triggered_id
         if not isinstance(trigger, dict) or not any(t.get("value") for t in ctx.triggered):
             raise dash.exceptions.PreventUpdate
-        return int(trigger["index"])
+        alert_id = as_id(trigger.get("index"))
+        if alert_id is None:
+            raise dash.exceptions.PreventUpdate
+        return alert_id
 
     @app.callback(
         Output(ids.AL_DETAIL, "children"),
@@ -510,7 +515,7 @@ def register_callbacks(app: Dash) -> None:
         Input(ids.REFRESH, "n_intervals"),
     )
     def show_detail(alert_id: int | None, _v: Any, _n: Any) -> tuple[Any, ...]:
-        detail, history, disabled, unit = detail_view(alert_id)
+        detail, history, disabled, unit = detail_view(as_id(alert_id))
         return (detail, history, *[disabled[k] for k in BUTTONS], unit)
 
     @app.callback(
@@ -538,6 +543,7 @@ def register_callbacks(app: Dash) -> None:
         if not isinstance(trigger, str) or not ctx.triggered[0].get("value"):
             raise dash.exceptions.PreventUpdate
         keep = dash.no_update
+        alert_id = as_id(alert_id)
         if alert_id is None:
             return message("请先在左侧选择一条预警。", "error"), keep, keep, keep, keep
         values = {
@@ -549,7 +555,7 @@ def register_callbacks(app: Dash) -> None:
             "instruction": instruction,
         }
         try:
-            done = _run_action(trigger, int(alert_id), values)
+            done = _run_action(trigger, alert_id, values)
         except PermissionDenied as exc:
             return message(f"无权执行此操作：{exc}", "error"), keep, keep, keep, keep
         except StateError as exc:

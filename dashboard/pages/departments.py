@@ -15,6 +15,7 @@ from dashboard.components import charts
 from dashboard.components.cards import panel
 from dashboard.components.grid import grid
 from dashboard.components.text import TASK_STATE_LABELS, duration_words, fmt_time, timer_label
+from dashboard.inputs import as_choice, cell_row_id
 from dashboard.runtime import services
 
 PATH = "/departments"
@@ -203,7 +204,7 @@ def register_callbacks(app: Dash) -> None:
     )
     def refresh(days: int | None, cell: dict[str, Any] | None, _n: Any) -> tuple[Any, ...]:
         svc = services()
-        period = int(days or 30)
+        period = as_choice(days, PERIODS, 30)
         now = svc.clock.now()
         # The same for every viewer: computed once per refresh period for all of them.
         bucket = int(now.timestamp() // max(svc.refresh_seconds, 1))
@@ -214,8 +215,8 @@ def register_callbacks(app: Dash) -> None:
         trend = data.department_trend(tasks)
         listing = tasks[tasks["outcome"] == "overdue"]
         title = "当前超时未回应的任务（点击上表数字可切换）"
-        if cell and cell.get("rowId") is not None:
-            dept_id = int(cell["rowId"])
+        dept_id = cell_row_id(cell)
+        if dept_id is not None and isinstance(cell, dict):
             column = str(cell.get("colId") or "department")
             outcomes = COLUMN_OUTCOMES.get(column, COLUMN_OUTCOMES["department"])
             mine = tasks["department_id"].fillna(-1).astype(int) == dept_id
@@ -232,9 +233,9 @@ def register_callbacks(app: Dash) -> None:
         prevent_initial_call=True,
     )
     def open_task(cell: dict[str, Any] | None, rows: list[dict[str, Any]] | None) -> str:
-        if not cell or cell.get("rowId") is None:
+        if not isinstance(cell, dict) or cell.get("rowId") is None or not isinstance(rows, list):
             raise dash.exceptions.PreventUpdate
-        row = next((r for r in rows or [] if str(r.get("id")) == str(cell["rowId"])), None)
+        row = next((r for r in rows if isinstance(r, dict) and str(r.get("id")) == str(cell["rowId"])), None)
         if row and row.get("item_id"):
             return f"/items?id={row['item_id']}"
         if row and row.get("event_id"):

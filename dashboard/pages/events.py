@@ -30,6 +30,7 @@ from dashboard.components.text import (
     risk_factor_lines,
     timer_label,
 )
+from dashboard.inputs import as_id, cell_row_id
 from dashboard.runtime import services
 
 PATH = "/events"
@@ -37,9 +38,9 @@ NAME = "事件"
 
 
 def layout(**query: Any) -> html.Div:
-    raw = str(query.get("id", "")).strip()
-    if raw.isdigit():
-        return _detail_layout(int(raw))
+    event_id = as_id(str(query.get("id", "")).strip())
+    if event_id is not None:
+        return _detail_layout(event_id)
     return html.Div(
         [
             html.Div(
@@ -379,9 +380,10 @@ def register_callbacks(app: Dash) -> None:
         Input(ids.REFRESH, "n_intervals"),
     )
     def show_event(event_id: int | None, _n: Any) -> tuple[Any, ...]:
-        if not event_id:
+        valid = as_id(event_id)
+        if valid is None:
             raise dash.exceptions.PreventUpdate
-        return event_view(int(event_id))
+        return event_view(valid)
 
     @app.callback(
         Output(ids.EV_LOCATION, "href"),
@@ -389,9 +391,10 @@ def register_callbacks(app: Dash) -> None:
         prevent_initial_call=True,
     )
     def open_event(cell: dict[str, Any] | None) -> str:
-        if not cell or not cell.get("rowId"):
+        event_id = cell_row_id(cell)
+        if event_id is None:
             raise dash.exceptions.PreventUpdate
-        return f"/events?id={int(cell['rowId'])}"
+        return f"/events?id={event_id}"
 
     @app.callback(
         Output(ids.EV_LOCATION, "href", allow_duplicate=True),
@@ -402,7 +405,8 @@ def register_callbacks(app: Dash) -> None:
     def open_related(item_cell: dict[str, Any] | None, alert_cell: dict[str, Any] | None) -> str:
         trigger = dash.ctx.triggered_id
         cell = item_cell if trigger == ids.EV_ITEMS else alert_cell
-        if not cell or not cell.get("rowId"):
+        row_id = cell_row_id(cell)
+        if row_id is None:
             raise dash.exceptions.PreventUpdate
         target = "/items" if trigger == ids.EV_ITEMS else "/alerts"
-        return f"{target}?id={int(cell['rowId'])}"
+        return f"{target}?id={row_id}"

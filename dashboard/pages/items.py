@@ -36,6 +36,7 @@ from dashboard.components.text import (
     paragraphs,
     risk_factor_lines,
 )
+from dashboard.inputs import as_id, cell_row_id
 from dashboard.runtime import services
 
 logger = logging.getLogger(__name__)
@@ -304,7 +305,7 @@ def layout(**query: Any) -> html.Div:
                 ],
                 className="grid-2",
             ),
-            dcc.Store(id=ids.IT_SELECTED, data=int(selected) if selected.isdigit() else None),
+            dcc.Store(id=ids.IT_SELECTED, data=as_id(selected)),
             dcc.Download(id=ids.IT_DOWNLOAD),
         ]
     )
@@ -318,31 +319,91 @@ def filters_from(values: Sequence[Any], now: datetime) -> data.ItemFilters:
     )
 
 
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _day(value: Any) -> date | None:
+    """A date picker's value; anything else (a forged request) is ignored."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+# Stands for a forged value: no row has it (and it holds no NUL, which PostgreSQL refuses in text).
+INVALID = "\ufffd"
+
+
+def _string(value: Any) -> str:
+    return value.replace("\x00", INVALID) if isinstance(value, str) else INVALID
+
+
+def _strings(values: Any) -> tuple[str, ...]:
+    """A multi-select's values. Forged non-strings become a value no row has, so they never widen a filter."""
+    if values is None:
+        return ()
+    if not isinstance(values, list):
+        values = [values]
+    return tuple(_string(v) for v in values)
+
+
+def _ids(values: Any) -> tuple[int, ...]:
+    """Source ids; anything that is not an id becomes 0 (no source has it), for the same reason."""
+    if values is None:
+        return ()
+    if not isinstance(values, list):
+        values = [values]
+    out = []
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, int | str):
+            out.append(0)
+        elif isinstance(v, int):
+            out.append(v if 0 < v < 2**63 else 0)
+        else:
+            out.append(int(v) if v.isdigit() and len(v) < 19 else 0)
+    return tuple(out)
+
+
+def _risk(value: Any) -> int:
+    if isinstance(value, bool):
+        return 0
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    return value if isinstance(value, int) and 0 <= value <= int(Level.I) else 0
+
+
 def build_filters(
-    text: str | None,
-    preset: str | None,
-    start_date: str | None,
-    end_date: str | None,
-    source_ids: list[int] | None,
-    kinds: list[str] | None,
-    topics: list[str] | None,
-    tag: str | None,
-    sentiments: list[str] | None,
-    regions: list[str] | None,
-    risk: int | None,
-    reply: list[str] | None,
+    text: Any,
+    preset: Any,
+    start_date: Any,
+    end_date: Any,
+    source_ids: Any,
+    kinds: Any,
+    topics: Any,
+    tag: Any,
+    sentiments: Any,
+    regions: Any,
+    risk: Any,
+    reply: Any,
     now: datetime,
 ) -> data.ItemFilters:
+    """The filters from the controls' values. The values come from the browser and are checked here: a forged
+    request (wrong types, unknown values) gets no error and never more rows than a real choice would."""
     start: datetime | None = None
     end: datetime | None = None
-    if start_date or end_date:
-        if start_date:
-            start = data.local_day_start(date.fromisoformat(start_date[:10]))
-        if end_date:
-            end = data.local_day_start(date.fromisoformat(end_date[:10])) + timedelta(days=1)
+    first, last = _day(start_date), _day(end_date)
+    preset = preset if isinstance(preset, str) and preset in RANGES else "7d"
+    if first or last:
+        if first:
+            start = data.local_day_start(first)
+        if last:
+            end = data.local_day_start(last) + timedelta(days=1)
     elif preset == "today":
         start = data.local_midnight(now)
-    elif preset and preset != "all":
+    elif preset != "all":
         amount = {
             "24h": timedelta(hours=24),
             "3d": timedelta(days=3),
@@ -352,17 +413,17 @@ def build_filters(
         }.get(preset, timedelta(days=7))
         start = now - amount
     return data.ItemFilters(
-        text=(text or "").strip()[:200],
+        text=_text(text).strip()[:200],
         start=start,
         end=end,
-        source_ids=tuple(int(s) for s in source_ids or []),
-        kinds=tuple(kinds or ()),
-        topics=tuple(topics or ()),
-        tag=tag or None,
-        sentiments=tuple(sentiments or ()),
-        regions=tuple(regions or ()),
-        min_risk=int(risk or 0),
-        reply_statuses=tuple(reply or ()),
+        source_ids=_ids(source_ids),
+        kinds=_strings(kinds),
+        topics=_strings(topics),
+        tag=_string(tag) if tag else None,
+        sentiments=_strings(sentiments),
+        regions=_strings(regions),
+        min_risk=_risk(risk),
+        reply_statuses=_strings(reply),
     )
 
 
@@ -557,9 +618,10 @@ def register_callbacks(app: Dash) -> None:
         Output(ids.IT_SELECTED, "data"), Input(ids.IT_GRID, "cellClicked"), prevent_initial_call=True
     )
     def select(cell: dict[str, Any] | None) -> int:
-        if not cell or not cell.get("rowId"):
+        item_id = cell_row_id(cell)
+        if item_id is None:
             raise dash.exceptions.PreventUpdate
-        return int(cell["rowId"])
+        return item_id
 
     @app.callback(
         Output(ids.IT_DETAIL, "children"),
@@ -571,7 +633,7 @@ def register_callbacks(app: Dash) -> None:
         State(ids.IT_TEXT, "value"),
     )
     def show(item_id: int | None, _msg: Any, text: str | None) -> tuple[Any, Any, Any, Any]:
-        detail, sentiment, topic = _detail(item_id, text)
+        detail, sentiment, topic = _detail(as_id(item_id), _text(text))
         return detail, sentiment, topic, None
 
     @app.callback(
@@ -583,6 +645,9 @@ def register_callbacks(app: Dash) -> None:
         prevent_initial_call=True,
     )
     def save_correction(_n: int | None, item_id: int | None, sentiment: str | None, topic: str | None) -> Any:
+        item_id = as_id(item_id)
+        sentiment = sentiment if isinstance(sentiment, str) else None
+        topic = topic if isinstance(topic, str) else None
         if item_id is None:
             return message("请先选择一条信息。", "error")
         account = require_account()
@@ -621,6 +686,7 @@ def register_callbacks(app: Dash) -> None:
         prevent_initial_call=True,
     )
     def unmask(_n: int | None, item_id: int | None) -> Any:
+        item_id = as_id(item_id)
         if item_id is None:
             return message("请先选择一条信息。", "error")
         account = require_account()

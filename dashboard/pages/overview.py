@@ -15,6 +15,7 @@ from dashboard.components import charts
 from dashboard.components.cards import change_text, panel, stat_card
 from dashboard.components.grid import grid
 from dashboard.components.text import fmt_time, level_label
+from dashboard.inputs import as_choice, cell_row_id
 from dashboard.runtime import services
 
 PATH = "/"
@@ -173,14 +174,15 @@ def register_callbacks(app: Dash) -> None:
         Input(ids.REFRESH, "n_intervals"),
     )
     def refresh(window: str | None, _n: int | None) -> tuple[Any, ...]:
-        window = window if window in data.WINDOWS else "7d"
+        window = as_choice(window, data.WINDOWS, "7d")
         return overview_view(window)
 
     @app.callback(Output(ids.OV_NAV, "href"), Input(ids.OV_EVENTS, "cellClicked"), prevent_initial_call=True)
     def open_event(cell: dict[str, Any] | None) -> str:
-        if not cell or not cell.get("rowId"):
+        event_id = cell_row_id(cell)
+        if event_id is None:
             raise dash.exceptions.PreventUpdate
-        return f"/events?id={int(cell['rowId'])}"
+        return f"/events?id={event_id}"
 
 
 def overview_view(window: str) -> tuple[Any, ...]:
