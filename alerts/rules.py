@@ -460,7 +460,7 @@ def _open(
         escalation_policy=policy,
         escalation_step=0,
         escalation_repeats=0,
-        notify_after=now + timedelta(seconds=config.alerts.group_wait_seconds),
+        notify_after=now + timedelta(seconds=_group_wait(config, cand.level)),
         last_notified_level=0,
     )
     session.add(alert)
@@ -512,3 +512,8 @@ def _update(session: Session, alert: Alert, cand: Candidate, now: datetime, coun
     if changed:
         alert.updated_at = now
         counts.updated += 1
+
+
+def _group_wait(config: AppConfig, level: int) -> float:
+    waiting = {Level.parse(name) for name in config.alerts.group_wait_levels}
+    return config.alerts.group_wait_seconds if Level(level) in waiting else 0.0

@@ -610,6 +610,9 @@ class AlertsFile(StrictModel):
     rules: list[AlertRule]
     escalation: list[EscalationStep]
     group_wait_seconds: float = Field(default=30, ge=0)
+    # Levels whose first mail waits group_wait_seconds (so a growing event sends one mail); the others are
+    # mailed in the pass that opens them.
+    group_wait_levels: list[str] = ["I", "II", "III", "IV"]
     repeat_interval_minutes: float = Field(default=240, gt=0)
     max_escalation_repeats: int = Field(default=3, ge=0)
     quiet_hours: QuietHours | None = None
@@ -618,6 +621,14 @@ class AlertsFile(StrictModel):
     source_silent_level: str = "IV"
     # evidence (event activity, bursts, scheme hits) older than this never opens a new alert
     lookback_hours: float = Field(default=48, gt=0)
+
+    @field_validator("group_wait_levels")
+    @classmethod
+    def _wait_levels(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if Level.parse(name) is Level.NONE:
+                raise ValueError("group_wait_levels takes I, II, III or IV")
+        return value
 
     @field_validator("escalation")
     @classmethod

@@ -3,6 +3,8 @@ fingerprints, timers and the outbox rows written with the alert."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -19,7 +21,12 @@ from tests.unit.alerts import factories as f
 
 
 def test_evaluate_every_rule_type(any_db: Database, app_config: AppConfig, clock: FixedClock) -> None:
-    ctx = JobContext(config=app_config, db=any_db, clock=clock)
+    # Every level waits group_wait here, so the first pass opens and the pass after it mails.
+    config = dataclasses.replace(
+        app_config,
+        alerts=app_config.alerts.model_copy(update={"group_wait_levels": ["I", "II", "III", "IV"]}),
+    )
+    ctx = JobContext(config=config, db=any_db, clock=clock)
     event_id = f.event(any_db, clock.now(), level=Level.II)
     src = f.source(any_db, clock.now(), key="board_db")
     item_id = f.item(any_db, src, clock.now(), event_id=None, request_type="投诉")

@@ -63,6 +63,7 @@ def last_id(db: Database) -> int:
 def test_group_wait_then_one_mail_per_recipient(
     db: Database, app_config: AppConfig, clock: FixedClock
 ) -> None:
+    app_config = configured(app_config, group_wait_levels=["I", "II", "III", "IV"])
     event_id = f.event(db, clock.now(), level=Level.II)
     evaluate(db, app_config, clock)
     [alert] = open_alerts(db)
@@ -92,6 +93,20 @@ def test_group_wait_then_one_mail_per_recipient(
             )
         ).all()
     assert actions_logged == ["alert.open", "alert.notify"]
+
+
+def test_red_and_orange_skip_group_wait_when_configured(
+    db: Database, app_config: AppConfig, clock: FixedClock
+) -> None:
+    config = configured(app_config, group_wait_seconds=30, group_wait_levels=["III", "IV"])
+    f.event(db, clock.now(), level=Level.III, title="某小区路灯不亮")
+    f.event(db, clock.now(), level=Level.II, title="某小区供暖中断")
+    evaluate(db, config, clock)
+    mails = outbox(db)
+    assert mails and all(m.subject.startswith("[橙色预警]") for m in mails)  # II at once, III still waiting
+    clock.advance(seconds=30)
+    evaluate(db, config, clock)
+    assert any(m.subject.startswith("[黄色预警]") for m in outbox(db))
 
 
 def test_event_growth_updates_and_level_rise_renotifies_at_once(
@@ -124,6 +139,7 @@ def test_event_growth_updates_and_level_rise_renotifies_at_once(
 def test_escalation_timing_and_acknowledgement(
     db: Database, app_config: AppConfig, clock: FixedClock
 ) -> None:
+    app_config = configured(app_config, group_wait_levels=["I", "II", "III", "IV"])
     f.event(db, clock.now(), level=Level.II)
     evaluate(db, app_config, clock)
     clock.advance(seconds=30)
