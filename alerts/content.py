@@ -249,11 +249,14 @@ def render_alert_mail(data: AlertMailData) -> MailContent:
     }
     text = _render_text("alert.txt", text_values)
     esc = html.escape
-    if data.first_source_url:
+    if data.first_source_url and data.first_source_url.strip().lower().startswith(("http://", "https://")):
+        # Only web addresses become links: a crawled javascript: or data: URL stays text.
         url = esc(data.first_source_url, quote=True)
         source_html = Safe(
             f'<p style="margin:0">{esc(source_line)}<br><a href="{url}">{esc(data.first_source_url)}</a></p>'
         )
+    elif data.first_source_url:
+        source_html = Safe(f'<p style="margin:0">{esc(source_line)}<br>{esc(data.first_source_url)}</p>')
     else:
         source_html = Safe(f'<p style="margin:0">{esc(source_line)}</p>')
     html_values = {

@@ -319,6 +319,11 @@ def filters_from(values: Sequence[Any], now: datetime) -> data.ItemFilters:
     )
 
 
+def web_url(url: str) -> bool:
+    """Only http(s) addresses become links: a crawled `javascript:` or `data:` URL must not run on a click."""
+    return url.strip().lower().startswith(("http://", "https://"))
+
+
 def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
@@ -550,8 +555,10 @@ def _detail(item_id: int | None, text: str | None) -> tuple[Any, Any, Any]:
     links: list[Any] = []
     if d.event_id:
         links.append(html.A(f"所属事件：{d.event_title or d.event_id}", href=f"/events?id={d.event_id}"))
-    if d.url:
+    if d.url and web_url(d.url):
         links.append(html.A(" 原始页面", href=d.url, target="_blank", rel="noopener noreferrer"))
+    elif d.url:  # not a web address (e.g. javascript:): shown as text, never made a link
+        links.append(html.Span(f" 原始地址：{d.url}", className="field-label"))
     if links:
         body.append(html.P(links))
     if d.model_version:
