@@ -178,6 +178,11 @@ class YuqingScheduler:
                 logger.warning("job %s is not available yet; not scheduled", missing)
             specs = loaded.specs
         self.specs = list(specs)
+        if ctx.config.settings.scrapyd_nodes:
+            # Crawls run on the Scrapyd nodes (whose max_proc limits them); here a crawl only waits for its
+            # job, so it must not hold up the other jobs for a thread.
+            crawls = sum(1 for spec in self.specs if spec.name.startswith("crawl:"))
+            max_workers = max(max_workers, crawls + max_workers)
         self.max_workers = max_workers
         self._aps: BackgroundScheduler | None = None
         self._stop = threading.Event()
