@@ -43,6 +43,8 @@ def parse_record(line: str) -> ItemInput:
         data = json.loads(line)
     except json.JSONDecodeError as exc:
         raise ValueError(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+    except RecursionError:
+        raise ValueError("not valid input: JSON nested too deeply") from None
     if not isinstance(data, dict):
         raise ValueError("each line must be a JSON object")
     record_id = data.get("id")
@@ -79,9 +81,15 @@ def parse_record(line: str) -> ItemInput:
 def read_items(path: Path) -> Iterator[ItemInput]:
     """Validated records of a JSONL file; InputError naming file and line on the first problem."""
     count = 0
+    lineno = 0
     try:
         with path.open("rb") as fh:
-            for lineno, raw in enumerate(fh, start=1):
+            while True:
+                # Read at most one byte past the limit: a huge line is refused without holding it in memory.
+                raw = fh.readline(MAX_LINE_BYTES + 1)
+                if not raw:
+                    break
+                lineno += 1
                 if len(raw) > MAX_LINE_BYTES:
                     raise InputError(f"{path}:{lineno}: line is longer than {MAX_LINE_BYTES} bytes")
                 try:

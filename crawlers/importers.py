@@ -6,6 +6,7 @@ items are stored in one transaction; importing the same file again changes nothi
 
 from __future__ import annotations
 
+import codecs
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,7 +55,14 @@ def read_table(path: Path, cfg: FileImportConfig) -> list[dict[str, Any]]:
             raise InputError(f"不支持的文件类型 unsupported file type {suffix!r}: use .csv or .xlsx")
     except InputError:
         raise
-    except (UnicodeDecodeError, ValueError, KeyError, OSError, pd.errors.ParserError) as exc:
+    except UnicodeDecodeError as exc:
+        line = _undecodable_line(path, cfg.encoding)
+        where = f"第{line}行" if line else "文件中"
+        raise InputError(
+            f"无法读取文件 cannot read {path.name}: {where}不是 {cfg.encoding} 编码的文本 (line {line or '?'} is not "
+            f"{cfg.encoding}); 请另存为 UTF-8，或在 sources.yaml 的 file.encoding 中写明编码（如 gbk）"
+        ) from exc
+    except (ValueError, KeyError, OSError, pd.errors.ParserError) as exc:
         raise InputError(f"无法读取文件 cannot read {path.name}: {type(exc).__name__}: {exc}") from exc
     except Exception as exc:  # openpyxl/zipfile raise their own errors on a damaged workbook
         raise InputError(f"无法读取文件 cannot read {path.name}: {type(exc).__name__}: {exc}") from exc
@@ -69,6 +77,19 @@ def read_table(path: Path, cfg: FileImportConfig) -> list[dict[str, Any]]:
     for record in frame.to_dict(orient="records"):
         rows.append({str(k): (str(v).strip() or None) if v is not None else None for k, v in record.items()})
     return rows
+
+
+def _undecodable_line(path: Path, encoding: str) -> int | None:
+    """The first line (1-based) that does not decode in `encoding`; rows are lines unless a quoted cell spans
+    several, so this is also the row a spreadsheet shows in the common case."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    with path.open("rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            try:
+                decoder.decode(raw)
+            except UnicodeDecodeError:
+                return number
+    return None
 
 
 def parse_rows(source: SourceConfig, rows: list[dict[str, Any]], clock: Clock) -> list[CrawledItem]:
