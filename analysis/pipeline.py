@@ -27,7 +27,7 @@ from analysis.risk import (
 )
 from analysis.schemes import SchemeHit, SchemeMatcher
 from analysis.sentiment import SentimentModel, SentimentResult
-from analysis.textfeatures import feature_batch
+from analysis.textfeatures import MAX_BATCH_CHARS, chunk_texts, feature_batch
 from analysis.topics import TopicModel, TopicResult
 from core.clock import ensure_utc
 from core.levels import Level
@@ -40,10 +40,9 @@ PIPELINE_VERSION = "p1"
 # Longer texts are cut for the models (the stored text is not); a 20,000-character post says what it is
 # about long before its end, and the cap bounds the time one record can take.
 MAX_ANALYZED_CHARS = 20_000
-# The models cut a batch's n-grams in numpy arrays of about 100 bytes a character at their peak: a batch of
-# long news articles goes to them in parts of at most this many characters (~25 MB; an item's results do
-# not depend on the items beside it).
-MODEL_CHUNK_CHARS = 250_000
+# A batch of long news articles goes to the models in parts of at most this many characters (their numpy
+# temporaries grow with the characters of a batch; see analysis.textfeatures.MAX_BATCH_CHARS).
+MODEL_CHUNK_CHARS = MAX_BATCH_CHARS
 
 # Models are loaded once per process; the key includes the model path (and the topic config, which the
 # topic model compiles into its keyword hints).
@@ -130,17 +129,7 @@ class ItemResult:
 
 
 def _chunks(texts: list[tuple[str, str]], max_chars: int) -> list[list[tuple[str, str]]]:
-    """Consecutive parts of `texts` of at most max_chars characters (an item longer than that on its own)."""
-    parts: list[list[tuple[str, str]]] = [[]]
-    size = 0
-    for title, content in texts:
-        chars = len(title) + len(content)
-        if parts[-1] and size + chars > max_chars:
-            parts.append([])
-            size = 0
-        parts[-1].append((title, content))
-        size += chars
-    return parts
+    return chunk_texts(texts, max_chars)
 
 
 def risk_band(level: Level) -> str:

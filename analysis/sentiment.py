@@ -16,7 +16,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from analysis.textfeatures import FeatureBatch, Vectorizer, feature_batch
+from analysis.textfeatures import MAX_BATCH_CHARS, FeatureBatch, Vectorizer, chunk_texts, feature_batch
 
 logger = logging.getLogger(__name__)
 
@@ -122,9 +122,14 @@ class SentimentModel:
 
         `features`: feature_batch(texts, n_max) when the caller has it already (the topic model uses the same)."""
         if features is None or features.n_max != self.arrays.n_max or features.n_rows != len(texts):
+            parts = chunk_texts(texts, MAX_BATCH_CHARS)
+            if len(parts) > 1:  # bounded memory for long batches; an item's numbers do not depend on them
+                each = [self.probabilities(part) for part in parts]
+                blend, p_lr, p_nb = (np.vstack(arrays) for arrays in zip(*each, strict=True))
+                return blend, p_lr, p_nb
             features = feature_batch(texts, self.arrays.n_max)
         rows = self.vectorizer.transform_batch(features)
-        # one gather for both models: columns 0-2 weigh TF-IDF (LR), 3-5 raw counts (Bayes)
+        # one gather for both parts of the blend: columns 0-2 weigh TF-IDF (LR), 3-5 raw counts (Bayes)
         both = rows.dot_t(self._coef_t, rows.tfidf, rows.counts)
         p_lr = _softmax(both[:, :3] + self.arrays.lr_bias)
         # SnowNLP's Bayes: every occurrence counts; features outside the vocabulary get the unseen log-prob

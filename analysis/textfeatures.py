@@ -131,8 +131,8 @@ class TextFeatures:
 def text_features(title: str, content: str, n_max: int = 3) -> TextFeatures:
     """Features of one item: char 1..n_max-grams of the normalised text plus marked features, counted.
 
-    Cached (LRU of 2,048 items, ~25 MB at 150 characters): the sentiment and topic models score the same
-    batch one after the other (the job's batches are 500-1,000 items), so each text is cut and counted once."""
+    The per-text path: training cuts its corpus with it (fitting the vocabulary, then the rows), so it is
+    cached (LRU of 2,048 items, ~25 MB at 150 characters). The models at run time use feature_batch()."""
     text = normalize(join_title(title, content))
     tally = Counter(char_ngrams(text, n_max) + marked_features(text))
     return TextFeatures(text, tuple(tally), tuple(tally.values()))
@@ -173,6 +173,26 @@ def encode_terms(terms: Sequence[str]) -> np.ndarray:
             key = (key << CHAR_BITS) | chars[:, col]
         keys[which] = key
     return keys
+
+
+# The numpy temporaries of a batch take about 100 bytes a character at their peak: callers cut longer
+# batches into parts of at most this many characters (~25 MB). An item's numbers do not depend on the items
+# beside it, so the parts give the same results.
+MAX_BATCH_CHARS = 250_000
+
+
+def chunk_texts(texts: Sequence[tuple[str, str]], max_chars: int) -> list[list[tuple[str, str]]]:
+    """Consecutive parts of `texts` of at most max_chars characters (an item longer than that on its own)."""
+    parts: list[list[tuple[str, str]]] = [[]]
+    size = 0
+    for title, content in texts:
+        chars = len(title) + len(content)
+        if parts[-1] and size + chars > max_chars:
+            parts.append([])
+            size = 0
+        parts[-1].append((title, content))
+        size += chars
+    return parts
 
 
 @dataclass(frozen=True)

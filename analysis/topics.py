@@ -17,7 +17,14 @@ from typing import ClassVar
 import ahocorasick
 import numpy as np
 
-from analysis.textfeatures import FeatureBatch, Vectorizer, feature_batch, normalize
+from analysis.textfeatures import (
+    MAX_BATCH_CHARS,
+    FeatureBatch,
+    Vectorizer,
+    chunk_texts,
+    feature_batch,
+    normalize,
+)
 from core.settings import TOPIC_CLASSES, TopicsFile
 
 logger = logging.getLogger(__name__)
@@ -158,6 +165,10 @@ class TopicModel:
         `features`: feature_batch(texts, n_max) when the caller has it already (the sentiment model uses the
         same)."""
         if features is None or features.n_max != self.arrays.n_max or features.n_rows != len(texts):
+            parts = chunk_texts(texts, MAX_BATCH_CHARS)
+            if len(parts) > 1:  # bounded memory for long batches; an item's numbers do not depend on them
+                each = [self.probabilities(part, use_keywords=use_keywords) for part in parts]
+                return np.vstack([probs for probs, _ in each]), [t for _, tags in each for t in tags]
             features = feature_batch(texts, self.arrays.n_max)
         rows = self.vectorizer.transform_batch(features)
         logits = rows.dot_t(self._coef_t, rows.tfidf) + self.arrays.bias

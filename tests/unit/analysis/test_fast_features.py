@@ -24,6 +24,8 @@ if __name__ == "__main__":  # run as a script to regenerate the reference
     sys.path.insert(0, str(REPO))
 
 from analysis import pipeline  # noqa: E402
+from analysis import sentiment as sentiment_module  # noqa: E402
+from analysis import topics as topics_module  # noqa: E402
 from analysis.pipeline import Analyzer, ItemInput  # noqa: E402
 from analysis.sentiment import SentimentModel  # noqa: E402
 from analysis.textfeatures import (  # noqa: E402
@@ -333,6 +335,23 @@ def test_long_batches_go_to_the_models_in_parts_with_the_same_results(
     monkeypatch.setattr(pipeline, "MODEL_CHUNK_CHARS", 300)
     assert len(pipeline._chunks(_masked(analyzer, records), 300)) > 10
     assert analyzer.analyze(records) == whole
+
+
+def test_the_models_cut_long_batches_into_parts_with_the_same_results(
+    analyzer: Analyzer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    texts = _masked(analyzer, _records())[:120]
+    blend, lr, nb = analyzer.sentiment.probabilities(texts)
+    topics, tags = analyzer.topics.probabilities(texts)
+    monkeypatch.setattr(sentiment_module, "MAX_BATCH_CHARS", 500)
+    monkeypatch.setattr(topics_module, "MAX_BATCH_CHARS", 500)
+    parts = analyzer.sentiment.probabilities(texts)
+    assert all(np.array_equal(a, b) for a, b in zip(parts, (blend, lr, nb), strict=True))
+    topics_parts, tags_parts = analyzer.topics.probabilities(texts)
+    assert np.array_equal(topics_parts, topics) and tags_parts == tags
+    assert analyzer.topics.predict_many(texts, use_keywords=False) == [
+        r for t in texts for r in analyzer.topics.predict_many([t], use_keywords=False)
+    ]
 
 
 def test_chunks_keep_order_and_bound_the_characters() -> None:
