@@ -137,6 +137,7 @@ def scrapyd_conf(*, port: int, bind: str = "127.0.0.1", max_proc: int = 4, poll_
         f"poll_interval = {poll_interval}\n"
         "eggs_dir = eggs\n"
         "logs_dir = logs\n"
+        # Not ":memory:": Scrapyd's web service and its poller would each get their own empty queue.
         "dbs_dir = dbs\n"
         "items_dir =\n"
         "jobs_to_keep = 50\n"

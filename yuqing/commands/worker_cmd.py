@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import signal
 import sys
 import threading
@@ -94,7 +95,7 @@ def mail(
 def crawl_node(
     ctx: typer.Context,
     directory: Path = typer.Option(
-        ..., "--dir", help="The node's working directory (scrapyd.conf, logs/, dbs/)."
+        ..., "--dir", help="The node's working directory (scrapyd.conf, job queue, job logs)."
     ),
     port: int = typer.Option(6800, help="Scrapyd's HTTP port."),
     bind: str = typer.Option(
@@ -116,6 +117,10 @@ def crawl_node(
     # Scrapyd exports the [settings] entry to the crawls it starts, but runs `scrapy list` (which it needs
     # before scheduling) without it; Scrapy itself finds the project through the closest scrapy.cfg.
     (directory / "scrapy.cfg").write_text(scrapy_cfg(), encoding="utf-8")
+    # A restarted node starts with an empty queue: crawls still queued when it stopped were recorded as
+    # failed by their scheduler and are dispatched again on their next interval; running them now would be
+    # stale work.
+    shutil.rmtree(directory / "dbs", ignore_errors=True)
     env = subprocess_env(settings)
     os.chdir(directory)
     typer.echo(f"crawl node: Scrapyd on http://{bind}:{port} in {directory}")
