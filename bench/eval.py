@@ -234,8 +234,30 @@ def evaluate_gov(ours: Ours, topic: TopicModel, baseline: SnowNLPShipped | None,
     print(
         " per-label F1 (blend, all):", "  ".join(f"{lab} {macro_f1(gold, pred, [lab]):.3f}" for lab in LABELS)
     )
+    evaluate_high_risk(rows)
     if jieba_check:
         compare_segmentation(rows)
+
+
+def evaluate_high_risk(rows: list[dict[str, object]]) -> None:
+    """Recall (and precision) of the full per-item analysis on the items labeled high-risk: an item counts as
+    flagged when its risk is "high" (level I or II), the level that pages leaders at once."""
+    from analysis.pipeline import Analyzer, ItemInput
+    from core.settings import load_config
+
+    analyzer = Analyzer.from_config(load_config({"config_dir": ROOT / "config"}))
+    records = [
+        ItemInput(i, str(r.get("kind") or "board"), str(r["title"]), str(r["content"]))
+        for i, r in enumerate(rows)
+    ]
+    results = analyzer.analyze(records)
+    gold = [bool(r.get("high_risk")) for r in rows]
+    for label, at_least in (("risk high (I-II)", 3), ("risk medium or high (I-III)", 2)):
+        flagged = [int(res.risk.level) >= at_least for res in results]
+        hits = sum(1 for g, f in zip(gold, flagged, strict=True) if g and f)
+        recall = hits / max(1, sum(gold))
+        precision = hits / max(1, sum(flagged))
+        print(line(f"high-risk items, {label}", sum(gold), {"recall": recall, "precision": precision}))
 
 
 def keyword_only(topic: TopicModel, texts: Texts) -> list[str]:
