@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import typer
@@ -11,22 +12,64 @@ from sqlalchemy import select
 from core.errors import ConfigError, ConfigProblem
 from core.models import User
 from core.settings import AppConfig
+from core.users import verify_password
+from yuqing.commands.system_cmd import DEMO_PASSWORD
 from yuqing.context import config_failure, state
 
 logger = logging.getLogger(__name__)
 
 
-def production_problems(config: AppConfig, admin_exists: bool) -> list[ConfigProblem]:
-    """What stops the dashboard from starting in production mode."""
+# Passwords that ship with the software or come first to mind: production refuses them for the admin.
+DEFAULT_PASSWORDS = frozenset(
+    {DEMO_PASSWORD, "admin", "administrator", "password", "changeme", "change-me", "123456", "12345678",
+     "yuqing", "yuqing123", "admin123", "admin@123", "password123", "qwerty"}
+)  # fmt: skip
+MIN_ADMIN_PASSWORD = 10
+MIN_SECRET_KEY = 32
+
+
+def production_problems(
+    config: AppConfig, admin_exists: bool, demo_password_admins: Sequence[str] = ()
+) -> list[ConfigProblem]:
+    """What stops the dashboard from starting in production mode. `demo_password_admins`: active admin
+    accounts whose password is still the development demo password. Problems never quote a secret."""
     settings = config.settings
     problems = []
-    if settings.secret_key is None or not settings.secret_key.get_secret_value():
+    secret_key = settings.secret_key.get_secret_value() if settings.secret_key else ""
+    if not secret_key:
         problems.append(ConfigProblem("environment", "YUQING_SECRET_KEY", "required in production mode"))
-    if settings.admin_password is None or not settings.admin_password.get_secret_value():
+    elif len(secret_key) < MIN_SECRET_KEY:
+        problems.append(
+            ConfigProblem(
+                "environment",
+                "YUQING_SECRET_KEY",
+                f"too short: at least {MIN_SECRET_KEY} characters (python -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))')",
+            )
+        )
+    admin_password = settings.admin_password.get_secret_value() if settings.admin_password else ""
+    if not admin_password:
         problems.append(ConfigProblem("environment", "YUQING_ADMIN_PASSWORD", "required in production mode"))
+    elif admin_password.strip().lower() in DEFAULT_PASSWORDS or len(admin_password) < MIN_ADMIN_PASSWORD:
+        problems.append(
+            ConfigProblem(
+                "environment",
+                "YUQING_ADMIN_PASSWORD",
+                f"a default or well-known password, or shorter than {MIN_ADMIN_PASSWORD} characters: "
+                "choose a real one",
+            )
+        )
     elif not admin_exists:
         problems.append(
             ConfigProblem("database", "users", "no active admin account; run `yuqing init` first")
+        )
+    for username in demo_password_admins:
+        problems.append(
+            ConfigProblem(
+                "database",
+                f"users.{username}",
+                f"the admin account still has the demo password; change it with `yuqing user passwd {username}`",
+            )
         )
     return problems
 
@@ -76,17 +119,23 @@ def register(app: typer.Typer) -> None:
         bind_port = port or settings.dashboard_port
         if settings.mode == "production":
             db = state(ctx).database()
+            admins: list[tuple[str, str]] = []
             try:
                 with db.session() as s:
-                    admin = s.scalar(
-                        select(User.id).where(User.role == "admin", User.active.is_(True)).limit(1)
-                    )
+                    admins = [
+                        (name, password_hash)
+                        for name, password_hash in s.execute(
+                            select(User.username, User.password_hash).where(
+                                User.role == "admin", User.active.is_(True)
+                            )
+                        )
+                    ]
             except Exception:  # an unmigrated database: report it like the other start-up problems
                 logger.exception("cannot read users")
-                admin = None
             finally:
                 db.dispose()
-            problems = production_problems(config, admin is not None)
+            demo = [name for name, password_hash in admins if verify_password(password_hash, DEMO_PASSWORD)]
+            problems = production_problems(config, bool(admins), demo)
             if problems:
                 config_failure(ConfigError(problems))
             typer.echo(f"dashboard (production, gunicorn) on http://{bind_host}:{bind_port}")
