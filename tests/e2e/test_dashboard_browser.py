@@ -8,6 +8,7 @@ import csv
 import io
 import re
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import openpyxl
@@ -15,7 +16,7 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from core.models import Alert, Item
+from core.models import Alert, Event, Item
 from dashboard.auth import CSRF_HEADER
 from tests.e2e.seed import SCRIPT_TITLE
 from tests.e2e.server import RunningDashboard, browser_login, card_selector, countdown_selector, http_login
@@ -243,6 +244,60 @@ def test_script_title_is_shown_as_text(new_context: Context, dashboard: RunningD
     page.wait_for_selector("#items-grid .ag-row")
     grid_titles = page.locator("#items-grid .ag-row [col-id='title']").all_inner_texts()
     assert SCRIPT_TITLE in grid_titles
+    page.wait_for_timeout(500)
+    assert dialogs == []
+
+
+def test_markup_on_alert_event_and_item_pages_is_text(
+    new_context: Context, dashboard: RunningDashboard
+) -> None:
+    """An alert, its event and an item whose crawled texts carry markup and a javascript: address (added here
+    as resolved/old rows, so the other tests' queues and figures do not change)."""
+    hostile = "<img src=x onerror=alert(1)><script>alert('t')</script>河道<b>发黑</b>"
+    now = dashboard.info.now
+    with dashboard.db.session() as s:
+        source_id = s.scalar(select(Item.source_id).where(Item.id == dashboard.info.script_item_id))
+        event = Event(
+            title=hostile, summary=hostile, first_seen_at=now - timedelta(days=20),
+            last_seen_at=now - timedelta(days=20), item_count=1, source_count=1, kind_counts={"board": 1},
+            risk_factors=[{"factor": "volume", "points": 5, "text": hostile}], trend=[], tags=[],
+            status="closed", updated_at=now,
+        )  # fmt: skip
+        s.add(event)
+        s.flush()
+        item = Item(
+            source_id=source_id, external_id="browser-hostile", kind="board", url="javascript:alert(2)",
+            title=hostile, content=hostile, published_at=now - timedelta(days=20), fetched_at=now,
+            updated_at=now, content_hash="browser-hostile", status="new", event_id=event.id,
+        )  # fmt: skip
+        s.add(item)
+        s.flush()
+        event.first_item_id, event.first_source_id = item.id, source_id
+        alert = Alert(
+            fingerprint=f"event_risk:{event.id}", rule="event_risk", level=1, state="resolved", title=hostile,
+            summary=hostile, detail={}, event_id=event.id, item_id=item.id, opened_at=now - timedelta(days=20),
+            updated_at=now, resolved_at=now - timedelta(days=19), resolved_by="duty", instruction=hostile,
+            escalation_policy=[],
+        )  # fmt: skip
+        s.add(alert)
+        s.flush()
+        ids = (alert.id, event.id, item.id)
+    page = new_context("duty").new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(dashboard.url(f"/alerts?id={ids[0]}"))
+    page.wait_for_selector("#alert-detail-title")
+    assert page.locator("#alert-detail-title").inner_text() == hostile
+    page.goto(dashboard.url(f"/events?id={ids[1]}"))
+    page.wait_for_selector("#event-title")
+    assert page.locator("#event-title").inner_text() == hostile
+    assert hostile in page.locator("#event-risk-factors").inner_text()
+    page.goto(dashboard.url(f"/items?id={ids[2]}&range=all"))
+    page.wait_for_selector("#item-title")
+    assert page.locator("#item-title").inner_text() == hostile
+    assert "javascript:alert(2)" in page.locator("#items-detail").inner_text()  # shown as text ...
+    assert page.locator("#items-detail a[href^='javascript']").count() == 0  # ... never as a link
+    assert page.locator("main script, main img[src='x'], #item-title b, #event-title b").count() == 0
     page.wait_for_timeout(500)
     assert dialogs == []
 
