@@ -14,5 +14,7 @@ echo "== mypy"
 .venv/bin/mypy
 echo "== import contracts"
 .venv/bin/lint-imports
-echo "== pytest"
+echo "== pytest (SQLite; database tests also on a throw-away PostgreSQL; browser tests in Chromium)"
 .venv/bin/python -m pytest -n 2 --dist loadgroup "$@"
+echo "== pytest again with every database test on PostgreSQL (the production store)"
+YUQING_TEST_DATABASE=postgresql .venv/bin/python -m pytest -n 2 --dist loadgroup -m "not slow and not browser" "$@"

@@ -60,10 +60,16 @@ def sqlite_url(tmp_path: Path, _sqlite_template: Path) -> str:
     return f"sqlite:///{target}"
 
 
+# YUQING_TEST_DATABASE=postgresql runs every test that takes `db` on PostgreSQL instead of SQLite (CI does
+# a second pass this way), so the production store is exercised by the whole suite, not only by `any_db`.
+TEST_DATABASE = os.environ.get("YUQING_TEST_DATABASE", "sqlite")
+
+
 @pytest.fixture
-def db(sqlite_url: str) -> Iterator[Database]:
-    """A migrated SQLite database for this test."""
-    database = Database(sqlite_url)
+def db(request: pytest.FixtureRequest) -> Iterator[Database]:
+    """A migrated database for this test: SQLite, or PostgreSQL under YUQING_TEST_DATABASE=postgresql."""
+    url = request.getfixturevalue("pg_url" if TEST_DATABASE == "postgresql" else "sqlite_url")
+    database = Database(url)
     yield database
     database.dispose()
 

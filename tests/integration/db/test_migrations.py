@@ -123,7 +123,8 @@ def test_datetimes_come_back_as_the_same_instant(any_db: Database) -> None:
         assert ensure_utc(row.created_at) == NOW
 
 
-def test_sqlite_uses_wal_and_foreign_keys(db: Database) -> None:
+def test_sqlite_uses_wal_and_foreign_keys(sqlite_url: str) -> None:
+    db = Database(sqlite_url)
     with db.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1

@@ -89,7 +89,8 @@ def test_prune_keeps_figures_events_and_what_is_still_needed(any_db: Database, c
     assert prune_items(any_db, clock, retention_days=365) == 0  # idempotent
 
 
-def test_online_backup_of_sqlite(db: Database, clock: FixedClock, tmp_path: Path) -> None:
+def test_online_backup_of_sqlite(sqlite_url: str, clock: FixedClock, tmp_path: Path) -> None:
+    db = Database(sqlite_url)
     _seed(db, clock)
     target = tmp_path / "backup.db"
     backup_sqlite(db, str(target))

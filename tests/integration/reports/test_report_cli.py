@@ -15,20 +15,20 @@ from tests.integration.reports.seed import Seeded
 from yuqing.cli import app
 
 
-def run(sqlite_url: str, tmp_path: Path, *args: str) -> tuple[int, str]:
+def run(database_url: str, tmp_path: Path, *args: str) -> tuple[int, str]:
     result = CliRunner().invoke(
         app,
-        ["--config-dir", str(REPO / "config"), "--database-url", sqlite_url, "--data-dir", str(tmp_path / "var"),
+        ["--config-dir", str(REPO / "config"), "--database-url", database_url, "--data-dir", str(tmp_path / "var"),
          "report", *args],
     )  # fmt: skip
     return result.exit_code, result.output
 
 
 def test_weekly_command_writes_both_files_and_queues_mail(
-    db: Database, seeded: Seeded, sqlite_url: str, tmp_path: Path
+    db: Database, seeded: Seeded, tmp_path: Path
 ) -> None:
     code, output = run(
-        sqlite_url, tmp_path, "weekly", "--week", "2026-W47", "--out", str(tmp_path / "out"), "--mail"
+        db.url, tmp_path, "weekly", "--week", "2026-W47", "--out", str(tmp_path / "out"), "--mail"
     )
     assert code == 0, output
     docx = tmp_path / "out" / "weekly-2026-W47.docx"
@@ -41,12 +41,12 @@ def test_weekly_command_writes_both_files_and_queues_mail(
         assert len(s.scalars(select(Notification)).all()) == 2
 
 
-def test_daily_command_and_bad_input(db: Database, seeded: Seeded, sqlite_url: str, tmp_path: Path) -> None:
-    code, output = run(sqlite_url, tmp_path, "daily", "--day", "2026-11-18")
+def test_daily_command_and_bad_input(db: Database, seeded: Seeded, tmp_path: Path) -> None:
+    code, output = run(db.url, tmp_path, "daily", "--day", "2026-11-18")
     assert code == 0, output
     assert (tmp_path / "var" / "reports" / "daily-2026-11-18.docx").exists()
     assert "8 条信息" in output
-    code, output = run(sqlite_url, tmp_path, "weekly", "--week", "2026-W60")
+    code, output = run(db.url, tmp_path, "weekly", "--week", "2026-W60")
     assert code == 2 and "no ISO week" in output
-    code, output = run(sqlite_url, tmp_path, "daily", "--day", "yesterday")
+    code, output = run(db.url, tmp_path, "daily", "--day", "yesterday")
     assert code == 2 and "not a date" in output
