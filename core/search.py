@@ -8,7 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, and_, bindparam, column, literal_column, or_, select, table
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    and_,
+    bindparam,
+    column,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+)
 
 from core.models import Item, ItemAnalysis
 
@@ -68,9 +79,9 @@ def item_search_clause(dialect: str, text: str | None, *, masked: bool = False) 
         return None
     title, content = _columns(masked)
     conds: list[ColumnElement[bool]] = []
+    likes: list[ColumnElement[bool]] = []  # conditions on the text columns themselves
     if dialect == "sqlite":
         long_terms = [t for t in terms if len(t) >= MIN_INDEXED_LENGTH]
-        short_terms = [t for t in terms if len(t) < MIN_INDEXED_LENGTH]
         if long_terms:
             name = FTS_MASKED if masked else FTS_ITEMS
             fts = table(name, column("rowid", Integer))
@@ -78,19 +89,27 @@ def item_search_clause(dialect: str, text: str | None, *, masked: bool = False) 
             match = literal_column(name).op("MATCH")(bindparam(None, query, unique=True))
             conds.append(Item.id.in_(select(fts.c.rowid).where(match)))
         # SQLite's LIKE ignores ASCII case, as the trigram tokenizer does (case_sensitive 0).
-        short = [
-            or_(title.like(like_pattern(t), escape="\\"), content.like(like_pattern(t), escape="\\"))
-            for t in short_terms
-        ]
+        for t in terms:
+            if len(t) < MIN_INDEXED_LENGTH:
+                pattern = like_pattern(t)
+                likes.append(or_(title.like(pattern, escape="\\"), content.like(pattern, escape="\\")))
     else:
-        # PostgreSQL: ILIKE with the default backslash escape, which pg_trgm's GIN indexes answer for terms
-        # of three characters or more (and still answer correctly, by a scan, for shorter ones).
-        short = [or_(title.ilike(like_pattern(t)), content.ilike(like_pattern(t))) for t in terms]
-    if short:
+        # PostgreSQL: ILIKE with the default backslash escape, which pg_trgm's GIN indexes answer for terms of
+        # three characters or more. A shorter term has no trigram, and the index would be read whole (3x slower
+        # than a table scan, bench/search.py): coalesce() hides the column from the index for those terms.
+        for t in terms:
+            pattern = like_pattern(t)
+            if len(t) >= MIN_INDEXED_LENGTH:
+                likes.append(or_(title.ilike(pattern), content.ilike(pattern)))
+            else:
+                likes.append(
+                    or_(func.coalesce(title, "").ilike(pattern), func.coalesce(content, "").ilike(pattern))
+                )
+    if likes:
         if masked:
-            conds.append(Item.id.in_(select(ItemAnalysis.item_id).where(and_(*short))))
+            conds.append(Item.id.in_(select(ItemAnalysis.item_id).where(and_(*likes))))
         else:
-            conds.extend(short)
+            conds.extend(likes)
     return and_(*conds)
 
 
