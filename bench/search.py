@@ -26,6 +26,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from sqlalchemy import ColumnElement, and_, create_engine, func, or_, select, text  # noqa: E402
+from sqlalchemy import insert as insert_stmt  # noqa: E402
 
 from core.db import Database  # noqa: E402
 from core.migrate import upgrade  # noqa: E402
@@ -106,7 +107,7 @@ def insert(db: Database, rows: list[tuple[str, str]], *, first_id: int = 1) -> f
     t0 = time.perf_counter()
     with db.engine.begin() as conn:
         for start in range(0, len(records), 10_000):
-            conn.execute(Item.__table__.insert(), records[start : start + 10_000])
+            conn.execute(insert_stmt(Item), records[start : start + 10_000])
     return time.perf_counter() - t0
 
 

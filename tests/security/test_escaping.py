@@ -204,7 +204,7 @@ def smtp() -> Iterator[tuple[Recorder, int]]:
 def _body(message: EmailMessage, kind: str) -> str:
     part = message.get_body((kind,))
     assert part is not None, kind
-    return str(part.get_content())  # type: ignore[attr-defined]
+    return str(part.get_content())
 
 
 def _live_tags(document: str) -> list[tuple[str, list[tuple[str, str | None]]]]:

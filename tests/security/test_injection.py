@@ -260,7 +260,7 @@ def test_other_pages_inputs_never_raise(site: RunningDashboard, login: Login) ->
     client = login("admin")
     client.get("/")
     junk: list[Any] = ["' OR 1=1 --", ["' OR 1=1 --"], {"x": 1}, -5, "9" * 30, None, "\x00"]
-    calls = [
+    calls: list[tuple[str, str, dict[str, Any]]] = [
         ("overview-cards.children", "overview-window.value", {"refresh-interval.n_intervals": 0}),
         ("alerts-queue.children", "alerts-states.value", {"alerts-levels.value": 0}),
         ("alerts-queue.children", "alerts-levels.value", {"alerts-states.value": ["triggered"]}),
