@@ -451,7 +451,8 @@ class Auth:
             s.add(
                 AuditLog(
                     at=now,
-                    actor=username or "-",
+                    # An unknown name is often a password typed into the wrong field: never store it.
+                    actor=username if user_id is not None else "(unknown user)",
                     action="user.login" if ok else "user.login_failed",
                     object_type="user",
                     object_id=None if user_id is None else str(user_id),
