@@ -6,6 +6,7 @@ lists are bounded. Times come back as aware UTC; pages convert to Asia/Shanghai 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
-from sqlalchemy import Select, String, and_, case, cast, func, or_, select
+from sqlalchemy import BigInteger, ColumnElement, Select, String, and_, case, cast, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from core.clock import SHANGHAI, ensure_utc, to_local
@@ -221,60 +222,128 @@ class OverviewSeries:
     buckets: pd.DatetimeIndex = field(default_factory=lambda: pd.DatetimeIndex([]))
 
 
+def _local_day_sql(hour: ColumnElement[Any], dialect: str, now: datetime) -> ColumnElement[str]:
+    """The local (Asia/Shanghai) day of a rollup hour as 'YYYY-MM-DD', computed by the database.
+
+    The constants are written into the statement rather than bound: the GROUP BY repeats the expression and
+    PostgreSQL does not take two parameters as the same expression."""
+    if dialect == "postgresql":
+        return func.to_char(
+            func.timezone(literal(LOCAL_TZ, literal_execute=True), hour),
+            literal("YYYY-MM-DD", literal_execute=True),
+        )
+    # SQLite keeps the hour as UTC text ('2026-11-20 01:00:00.000000') and knows no time zones; Asia/Shanghai
+    # has kept +08:00 without daylight saving since 1991, so shifting by the current offset is exact.
+    offset = to_local(now).utcoffset() or timedelta(0)
+    shift = f"{int(offset.total_seconds() // 60):+d} minutes"
+    return func.strftime(
+        literal("%Y-%m-%d", literal_execute=True), hour, literal(shift, literal_execute=True)
+    )
+
+
 def overview_series(db: Database, now: datetime, window: str) -> OverviewSeries:
-    """Two scans of the window's rollup rows (a month of a busy city is ~80,000 of them): one by hour, kind,
-    sentiment and level, walking ix_rollup_hourly_cover in order; one by topic, region and negativity."""
+    """The window's rollup rows summed by the database to what the charts plot (a month of a busy city is
+    ~60,000-80,000 rows; ~1,300 cross into Python): per bucket, kind, sentiment and level, and per topic and
+    region with the negative part."""
     start, freq = window_start(now, window)
-    is_negative = case((HourlyRollup.sentiment == "negative", 1), else_=0)
-    # A plain connection, not an ORM session: for tens of thousands of result rows the ORM's row handling
-    # costs as much again as the query.
-    with db.engine.connect() as s:
-        rows = s.execute(
+    # A plain connection, not an ORM session: the ORM's row handling is pure overhead for tuples.
+    with db.engine.connect() as conn:
+        dims = (HourlyRollup.kind, HourlyRollup.sentiment, HourlyRollup.risk_level)
+        if freq == "h":
+            # 24 hours: the hour is the bucket (as text; each distinct one is parsed once below).
+            cells = (
+                select(cast(HourlyRollup.hour, String), *dims, cast(func.sum(HourlyRollup.count), BigInteger))
+                .where(HourlyRollup.hour >= start)
+                .group_by(HourlyRollup.hour, *dims)
+            )
+        else:
+            # Days: first by hour, which walks ix_rollup_hourly_cover in its own order (SQLite needs no sort),
+            # then those few thousand cells by local day, the only sort left.
+            hourly = (
+                select(HourlyRollup.hour, *dims, func.sum(HourlyRollup.count).label("n"))
+                .where(HourlyRollup.hour >= start)
+                .group_by(HourlyRollup.hour, *dims)
+                .subquery()
+            )
+            day = _local_day_sql(hourly.c.hour, conn.dialect.name, now)
+            inner = (hourly.c.kind, hourly.c.sentiment, hourly.c.risk_level)
+            cells = select(day, *inner, cast(func.sum(hourly.c.n), BigInteger)).group_by(day, *inner)
+        rows = conn.execute(cells).all()
+        negative = func.sum(case((HourlyRollup.sentiment == "negative", HourlyRollup.count), else_=0))
+        mix_rows = conn.execute(
             select(
-                # As text: parsing tens of thousands of datetimes one by one costs more than the query;
-                # pandas parses the column at once below.
-                cast(HourlyRollup.hour, String),
-                HourlyRollup.kind,
-                HourlyRollup.sentiment,
-                HourlyRollup.risk_level,
-                func.sum(HourlyRollup.count),
+                HourlyRollup.topic,
+                HourlyRollup.region,
+                cast(func.sum(HourlyRollup.count), BigInteger),
+                cast(negative, BigInteger),
             )
             .where(HourlyRollup.hour >= start)
-            .group_by(HourlyRollup.hour, HourlyRollup.kind, HourlyRollup.sentiment, HourlyRollup.risk_level)
+            .group_by(HourlyRollup.topic, HourlyRollup.region)
         ).all()
-        mix_rows = s.execute(
-            select(HourlyRollup.topic, HourlyRollup.region, is_negative, func.sum(HourlyRollup.count))
-            .where(HourlyRollup.hour >= start)
-            .group_by(HourlyRollup.topic, HourlyRollup.region, is_negative)
-        ).all()
-    df = pd.DataFrame([tuple(r) for r in rows], columns=["hour", "kind", "sentiment", "risk_level", "count"])
-    df["hour"] = pd.to_datetime(df["hour"], utc=True, format="mixed") if len(df) else utc_series([])
-    df["bucket"] = (
-        _bucket(df["hour"], freq) if len(df) else pd.Series([], dtype="datetime64[ns, Asia/Shanghai]")
-    )
-    df["count"] = df["count"].astype("int64")
-
-    def by(column: str) -> pd.DataFrame:
-        sub = df if column != "risk_level" else df[df["risk_level"] > 0]
-        return sub.groupby(["bucket", column], as_index=False)["count"].sum()
-
-    mix = pd.DataFrame([tuple(r) for r in mix_rows], columns=["topic", "region", "negative", "count"])
-    mix["count"] = mix["count"].astype("int64")
-    mix["negative"] = mix["count"].where(mix["negative"].astype(bool), 0)
-
-    def ranked(name: str, blank: str) -> pd.DataFrame:
-        out = mix.assign(**{name: mix[name].fillna("").replace("", blank)})
-        out = out.groupby(name, as_index=False)[["count", "negative"]].sum()
-        return out.sort_values("count", ascending=False, ignore_index=True)
-
+    # A few hundred rows: plain dicts, then one small frame per chart (pandas' per-call overhead would cost
+    # more than the sums).
+    stamps = {label: _bucket_stamp(label, freq) for label in {r[0] for r in rows}}
+    risk: Counter[tuple[pd.Timestamp, int]] = Counter()
+    kinds: Counter[tuple[pd.Timestamp, str]] = Counter()
+    sentiment: Counter[tuple[pd.Timestamp, str]] = Counter()
+    for label, kind, feeling, level, n in rows:
+        bucket = stamps[label]
+        kinds[bucket, kind] += int(n)
+        sentiment[bucket, feeling] += int(n)
+        if int(level) > 0:
+            risk[bucket, int(level)] += int(n)
+    topics: Counter[str] = Counter()
+    topics_negative: Counter[str] = Counter()
+    regions: Counter[str] = Counter()
+    regions_negative: Counter[str] = Counter()
+    for topic, region, n, neg in mix_rows:
+        topics[topic or "未分类"] += int(n)
+        topics_negative[topic or "未分类"] += int(neg)
+        regions[region or "未知"] += int(n)
+        regions_negative[region or "未知"] += int(neg)
     return OverviewSeries(
         window=window,
-        risk=by("risk_level"),
-        kinds=by("kind"),
-        sentiment=by("sentiment"),
-        topics=ranked("topic", "未分类"),
-        regions=ranked("region", "未知"),
+        risk=_bucket_frame(risk, "risk_level"),
+        kinds=_bucket_frame(kinds, "kind"),
+        sentiment=_bucket_frame(sentiment, "sentiment"),
+        topics=_ranked_frame(topics, topics_negative, "topic"),
+        regions=_ranked_frame(regions, regions_negative, "region"),
         buckets=_all_buckets(start, now, freq),
+    )
+
+
+def _bucket_stamp(label: str, freq: str) -> pd.Timestamp:
+    """A bucket label from overview_series' query as its local (Asia/Shanghai) start."""
+    if freq == "h":
+        # The hour as the database wrote it: '2026-11-20 01:00:00.000000' (SQLite, UTC) or with its offset.
+        at = pd.Timestamp(label)
+        at = at.tz_localize("UTC") if at.tzinfo is None else at
+        return at.tz_convert(LOCAL_TZ).floor("h")
+    return pd.Timestamp(label).tz_localize(LOCAL_TZ)  # 'YYYY-MM-DD', a local day
+
+
+def _bucket_frame(counts: Counter[tuple[pd.Timestamp, Any]], column: str) -> pd.DataFrame:
+    """bucket, `column`, count, ordered by bucket then value (as a pandas groupby would give them)."""
+    keys = sorted(counts)
+    return pd.DataFrame(
+        {
+            "bucket": pd.DatetimeIndex([k[0] for k in keys], dtype=f"datetime64[ns, {LOCAL_TZ}]"),
+            column: pd.array([k[1] for k in keys], dtype="int64" if column == "risk_level" else "str"),
+            "count": pd.array([counts[k] for k in keys], dtype="int64"),
+        }
+    )
+
+
+def _ranked_frame(counts: Counter[str], negative: Counter[str], column: str) -> pd.DataFrame:
+    """`column`, count, negative: largest first; equal counts in name order, so bars do not swap places
+    between refreshes."""
+    names = sorted(counts, key=lambda name: (-counts[name], name))
+    return pd.DataFrame(
+        {
+            column: pd.array(names, dtype="str"),
+            "count": pd.array([counts[n] for n in names], dtype="int64"),
+            "negative": pd.array([negative[n] for n in names], dtype="int64"),
+        }
     )
 
 
