@@ -247,7 +247,8 @@ def test_terms_of_three_characters_use_the_index(any_db: Database, masked: bool)
         assert "_trgm" not in _plan(any_db, "电梯", masked)
 
 
-def test_sqlite_triggers_exist_at_head(db: Database) -> None:
+def test_sqlite_triggers_exist_at_head(sqlite_url: str) -> None:
+    db = Database(sqlite_url)
     with db.engine.connect() as conn:
         triggers = {
             r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'").all()
