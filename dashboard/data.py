@@ -29,6 +29,7 @@ from core.models import (
     Item,
     ItemAnalysis,
     Label,
+    Notification,
     Report,
     ResponseTask,
     Silence,
@@ -1602,6 +1603,33 @@ def audit_recent(db: Database, limit: int = 300) -> pd.DataFrame:
             .limit(limit)
         ).all()
     return _frame(rows, ["at", "actor", "action", "object_type", "object_id", "comment"], times=["at"])
+
+
+def outbox_recent(db: Database, limit: int = 300) -> pd.DataFrame:
+    """The newest rows of the mail outbox, so an administrator sees what went out, what waits and what failed."""
+    with db.session() as s:
+        rows = s.execute(
+            select(
+                Notification.id,
+                Notification.created_at,
+                Notification.kind,
+                Notification.recipient,
+                Notification.subject,
+                Notification.status,
+                Notification.attempts,
+                Notification.next_attempt_at,
+                Notification.sent_at,
+                Notification.last_error,
+            )
+            .order_by(Notification.id.desc())
+            .limit(limit)
+        ).all()
+    return _frame(
+        rows,
+        ["id", "created_at", "kind", "recipient", "subject", "status", "attempts", "next_attempt_at", "sent_at",
+         "last_error"],
+        times=["created_at", "next_attempt_at", "sent_at"],
+    )  # fmt: skip
 
 
 def local_day_start(day: date) -> datetime:

@@ -52,6 +52,7 @@ def layout(**_query: Any) -> html.Div:
                     dcc.Tab(label="预警静默", value="silences", children=_silences_tab()),
                     dcc.Tab(label="工作日调整", value="workdays", children=_workdays_tab()),
                     dcc.Tab(label="配置", value="config", children=_config_tab()),
+                    dcc.Tab(label="邮件发件箱", value="outbox", children=_outbox_tab()),
                     dcc.Tab(
                         label="审计日志",
                         value="audit",
@@ -86,6 +87,47 @@ def layout(**_query: Any) -> html.Div:
             dcc.Store(id=SELECTED_SILENCE),
         ]
     )
+
+
+OUTBOX_KINDS = {
+    "alert": "预警",
+    "escalation": "升级",
+    "timer": "催办",
+    "digest": "摘要",
+    "report": "报告",
+    "test": "测试",
+}
+OUTBOX_STATUS = {"pending": "待发送", "sent": "已发送", "failed": "发送失败", "cancelled": "已取消"}
+
+
+def _outbox_tab() -> list[Any]:
+    settings = services().config.settings
+    where = (
+        f"开发模式：邮件发往本地邮件捕获器 {settings.smtp_host}:{settings.smtp_port}，保存在 {settings.mail_dir}"
+        if settings.mode == "development"
+        else f"邮件服务器 {settings.smtp_host}:{settings.smtp_port}"
+    )
+    return [
+        panel(
+            "最近邮件（预警、催办、摘要、报告）",
+            grid(
+                ids.AD_OUTBOX,
+                [
+                    {"field": "created", "headerName": "生成时间", "maxWidth": 170},
+                    {"field": "kind", "headerName": "类型", "maxWidth": 110},
+                    {"field": "recipient", "headerName": "收件人", "maxWidth": 260},
+                    {"field": "subject", "headerName": "主题", "flex": 2, "tooltipField": "subject"},
+                    {"field": "status", "headerName": "状态", "maxWidth": 110},
+                    {"field": "attempts", "headerName": "尝试", "maxWidth": 80},
+                    {"field": "sent", "headerName": "发送时间 / 下次重试", "maxWidth": 190},
+                    {"field": "error", "headerName": "最近错误", "flex": 1, "tooltipField": "error"},
+                ],
+                height="calc(100vh - 18rem)",
+                pagination=True,
+            ),
+            extra=where,
+        )
+    ]
 
 
 def _users_tab() -> list[Any]:
@@ -419,6 +461,7 @@ def register_callbacks(app: Dash) -> None:
         Output(ids.AD_SILENCES, "rowData"),
         Output(ids.AD_WORKDAYS, "rowData"),
         Output(ids.AD_AUDIT, "rowData"),
+        Output(ids.AD_OUTBOX, "rowData"),
         Output(ids.AD_SIL_FINGERPRINT, "options"),
         Input(ids.AD_VERSION, "data"),
         Input(ids.REFRESH, "n_intervals"),
@@ -474,8 +517,22 @@ def register_callbacks(app: Dash) -> None:
             }
             for i, r in enumerate(data.audit_recent(svc.db).itertuples(index=False))
         ]
+        outbox = [
+            {
+                "id": int(r.id),
+                "created": fmt_full(r.created_at),
+                "kind": OUTBOX_KINDS.get(r.kind, r.kind),
+                "recipient": r.recipient,
+                "subject": r.subject,
+                "status": OUTBOX_STATUS.get(r.status, r.status),
+                "attempts": int(r.attempts),
+                "sent": fmt_full(r.sent_at) if r.status == "sent" else fmt_full(r.next_attempt_at),
+                "error": r.last_error if isinstance(r.last_error, str) else "",
+            }
+            for r in data.outbox_recent(svc.db).itertuples(index=False)
+        ]
         fingerprints = [{"label": label, "value": fp} for fp, label in data.open_fingerprints(svc.db)]
-        return users, silences, workdays, audit, fingerprints
+        return users, silences, workdays, audit, outbox, fingerprints
 
     @app.callback(
         Output(SELECTED_USER, "data"),

@@ -221,3 +221,50 @@ def test_admin_creates_a_user_and_duty_cannot(app: Any, client_for: Client, seed
     with seeded_db.session() as s:
         names = set(s.scalars(select(User.username)))
     assert "newduty" in names and "sneaky" not in names
+
+
+def test_admin_sees_the_outbox_and_duty_does_not(app: Any, client_for: Client, seeded_db: Database) -> None:
+    from datetime import UTC, datetime
+
+    from core.models import Notification
+
+    now = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
+    with seeded_db.session() as s:
+        s.add(
+            Notification(
+                dedupe_key="t:1|a@x",
+                kind="alert",
+                recipient="a@x",
+                subject="[红色预警] 测试主题",
+                body_text="b",
+                status="failed",
+                attempts=3,
+                next_attempt_at=now,
+                created_at=now,
+                last_error="550 mailbox unavailable",
+            )
+        )
+        s.add(
+            Notification(
+                dedupe_key="t:2|b@x",
+                kind="report",
+                recipient="b@x",
+                subject="舆情周报",
+                body_text="b",
+                status="sent",
+                attempts=1,
+                next_attempt_at=now,
+                created_at=now,
+                sent_at=now,
+            )
+        )
+    admin = client_for("admin")
+    admin.get("/admin")
+    values = {f"{ids.AD_VERSION}.data": 0, f"{ids.REFRESH}.n_intervals": 1}
+    answer = _text(call(admin, app, ids.AD_OUTBOX, values, changed=[f"{ids.AD_VERSION}.data"]))
+    assert "[红色预警] 测试主题" in answer and "发送失败" in answer and "550 mailbox unavailable" in answer
+    assert "舆情周报" in answer and "已发送" in answer and "报告" in answer
+    duty = client_for("duty")
+    duty.get("/")
+    refused = call(duty, app, ids.AD_OUTBOX, values, changed=[f"{ids.AD_VERSION}.data"])
+    assert refused.status_code in (204, 403) and "测试主题" not in refused.get_data(as_text=True)
