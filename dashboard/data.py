@@ -242,6 +242,24 @@ def _local_day_sql(hour: ColumnElement[Any], dialect: str, now: datetime) -> Col
     )
 
 
+def _topic_region_rows(db: Database, start: datetime) -> list[Any]:
+    """(topic, region, count, negative) since `start`: the topic and district charts' one query."""
+    negative = func.sum(case((HourlyRollup.sentiment == "negative", HourlyRollup.count), else_=0))
+    with db.engine.connect() as conn:
+        return list(
+            conn.execute(
+                select(
+                    HourlyRollup.topic,
+                    HourlyRollup.region,
+                    cast(func.sum(HourlyRollup.count), BigInteger),
+                    cast(negative, BigInteger),
+                )
+                .where(HourlyRollup.hour >= start)
+                .group_by(HourlyRollup.topic, HourlyRollup.region)
+            ).all()
+        )
+
+
 def overview_series(db: Database, now: datetime, window: str) -> OverviewSeries:
     """The window's rollup rows summed by the database to what the charts plot (a month of a busy city is
     ~60,000-80,000 rows; ~1,300 cross into Python): per bucket, kind, sentiment and level, and per topic and
@@ -270,17 +288,7 @@ def overview_series(db: Database, now: datetime, window: str) -> OverviewSeries:
             inner = (hourly.c.kind, hourly.c.sentiment, hourly.c.risk_level)
             cells = select(day, *inner, cast(func.sum(hourly.c.n), BigInteger)).group_by(day, *inner)
         rows = conn.execute(cells).all()
-        negative = func.sum(case((HourlyRollup.sentiment == "negative", HourlyRollup.count), else_=0))
-        mix_rows = conn.execute(
-            select(
-                HourlyRollup.topic,
-                HourlyRollup.region,
-                cast(func.sum(HourlyRollup.count), BigInteger),
-                cast(negative, BigInteger),
-            )
-            .where(HourlyRollup.hour >= start)
-            .group_by(HourlyRollup.topic, HourlyRollup.region)
-        ).all()
+    mix_rows = _topic_region_rows(db, start)
     # A few hundred rows: plain dicts, then one small frame per chart (pandas' per-call overhead would cost
     # more than the sums).
     stamps = {label: _bucket_stamp(label, freq) for label in {r[0] for r in rows}}
