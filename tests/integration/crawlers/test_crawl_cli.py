@@ -199,3 +199,20 @@ def test_export_items_jsonl_after_a_crawl(crawl_env: CrawlEnv, tmp_path: Path) -
         assert record["published_raw"] == item.published_raw and record["deleted"] is False
     assert {r["kind"] for r in records} == {"board", "hotline"}
     assert {r["reply_status"] for r in records} == {"pending", "replied"}
+
+
+@pytest.mark.slow
+def test_yuqing_crawl_all_crawls_every_enabled_source(crawl_env: CrawlEnv) -> None:
+    from core.settings import load_config
+
+    config = load_config({"config_dir": crawl_env.config_dir})
+    enabled = [s.key for s in config.sources.sources if s.enabled and s.type != "file"]
+    result = yuqing(crawl_env, "crawl", "--all", "--timeout", "90")
+    assert result.returncode == 0, result.stdout + result.stderr
+    for key in enabled:
+        assert f"{key}: success" in result.stdout, result.stdout
+        assert crawl_env.items(key), f"nothing stored for {key}"
+        assert crawl_env.runs(key)[-1].trigger == "manual"
+    skipped = [s.key for s in config.sources.sources if not s.enabled]
+    for key in skipped:
+        assert not crawl_env.items(key)
