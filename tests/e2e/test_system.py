@@ -87,13 +87,14 @@ def test_yuqing_run_brings_up_the_whole_system(tmp_path: Path) -> None:
         while time.monotonic() < deadline:
             analysed = _count(db_path, "select count(*) from items where status = 'analyzed'")
             mails = len(list(mail_dir.glob("*.eml"))) if mail_dir.exists() else 0
-            if analysed > 0 and mails > 0:
+            sources = _count(db_path, "select count(distinct source_id) from items")
+            if analysed > 0 and mails > 0 and sources >= 4:
                 break
             time.sleep(2)
         assert analysed > 0, "no item was crawled and analysed"
         assert _count(db_path, "select count(*) from alerts") > 0
         assert mails > 0, "no mail reached the catcher"
-        assert _count(db_path, "select count(distinct source_id) from items") >= 4
+        assert sources >= 4, "the staggered start-up crawls did not reach every demo source"
     finally:
         proc.send_signal(signal.SIGINT)
         try:

@@ -314,7 +314,9 @@ def test_two_of_everything_one_of_each_killed(pg_url: str, tmp_path: Path) -> No
         workers = Counter(
             dict(conn.execute(text("SELECT worker, count(*) FROM test_analysis_log GROUP BY worker")).all())
         )
-        assert set(workers) == {"analysis-1", "analysis-2"}, workers
+        # Worker 1 is killed while it holds claimed rows, possibly before it ever committed a batch, so only the
+        # survivor is sure to appear; that the two share the work is shown by test_workers.py.
+        assert "analysis-2" in workers and set(workers) <= {"analysis-1", "analysis-2"}, workers
         assert not conn.execute(
             text("SELECT count(*) FROM items WHERE status = 'analyzed' AND event_id IS NULL")
         ).scalar()
