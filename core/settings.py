@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import (
@@ -32,6 +32,7 @@ from core.errors import ConfigError, ConfigProblem
 from core.levels import Level
 
 ENV_PREFIX = "YUQING_"
+_Mapped = TypeVar("_Mapped", bound=Mapping[str, Any])
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
 TOPIC_CLASSES = (
@@ -265,13 +266,18 @@ class BoardConfig(StrictModel):
     @field_validator("fields")
     @classmethod
     def _known_fields(cls, value: dict[str, FieldSelector]) -> dict[str, FieldSelector]:
-        unknown = set(value) - ITEM_FIELDS
-        if unknown:
-            raise ValueError(f"unknown field(s) {sorted(unknown)}; known: {sorted(ITEM_FIELDS)}")
-        for required in ("title", "content"):
-            if required not in value:
-                raise ValueError(f"field {required!r} is required")
-        return value
+        return check_item_fields(value, required=("title", "content"))
+
+
+def check_item_fields(value: _Mapped, required: Sequence[str] = (), what: str = "field") -> _Mapped:
+    """A mapping keyed by item field names: every key must be a known field, and the required ones present."""
+    unknown = set(value) - ITEM_FIELDS
+    if unknown:
+        raise ValueError(f"unknown field(s) {sorted(unknown)}; known: {sorted(ITEM_FIELDS)}")
+    for name in required:
+        if name not in value:
+            raise ValueError(f"{what} {name!r} is required")
+    return value
 
 
 class Pagination(StrictModel):
@@ -303,12 +309,7 @@ class HotlineApiConfig(StrictModel):
     @field_validator("fields")
     @classmethod
     def _known_fields(cls, value: dict[str, str]) -> dict[str, str]:
-        unknown = set(value) - ITEM_FIELDS
-        if unknown:
-            raise ValueError(f"unknown field(s) {sorted(unknown)}; known: {sorted(ITEM_FIELDS)}")
-        if "external_id" not in value:
-            raise ValueError("field 'external_id' is required")
-        return value
+        return check_item_fields(value, required=("external_id",))
 
 
 class FileImportConfig(StrictModel):
@@ -320,12 +321,7 @@ class FileImportConfig(StrictModel):
     @field_validator("columns")
     @classmethod
     def _known_fields(cls, value: dict[str, str]) -> dict[str, str]:
-        unknown = set(value) - ITEM_FIELDS
-        if unknown:
-            raise ValueError(f"unknown field(s) {sorted(unknown)}; known: {sorted(ITEM_FIELDS)}")
-        if "external_id" not in value:
-            raise ValueError("column for 'external_id' is required")
-        return value
+        return check_item_fields(value, required=("external_id",), what="column for")
 
 
 class NewsConfig(StrictModel):
@@ -339,10 +335,7 @@ class NewsConfig(StrictModel):
     @field_validator("fields")
     @classmethod
     def _known_fields(cls, value: dict[str, FieldSelector]) -> dict[str, FieldSelector]:
-        unknown = set(value) - ITEM_FIELDS
-        if unknown:
-            raise ValueError(f"unknown field(s) {sorted(unknown)}; known: {sorted(ITEM_FIELDS)}")
-        return value
+        return check_item_fields(value)
 
     @model_validator(mode="after")
     def _feed_or_list(self) -> NewsConfig:
