@@ -1329,27 +1329,21 @@ def source_health(
                 Source.items_total,
             ).order_by(Source.id)
         ).all()
-        week = dict(
-            s.execute(
-                select(CrawlRun.source_id, func.sum(CrawlRun.items_new))
-                .where(CrawlRun.started_at >= week_ago)
-                .group_by(CrawlRun.source_id)
-            ).all()
-        )
-        day = dict(
-            s.execute(
-                select(CrawlRun.source_id, func.sum(CrawlRun.items_new))
-                .where(CrawlRun.started_at >= today)
-                .group_by(CrawlRun.source_id)
-            ).all()
-        )
-        runs_today = dict(
-            s.execute(
-                select(CrawlRun.source_id, func.count(CrawlRun.id))
-                .where(CrawlRun.started_at >= today)
-                .group_by(CrawlRun.source_id)
-            ).all()
-        )
+        # One scan of the week's runs for the three figures (today is inside the week).
+        is_today = CrawlRun.started_at >= today
+        runs = s.execute(
+            select(
+                CrawlRun.source_id,
+                func.sum(CrawlRun.items_new),
+                func.sum(case((is_today, CrawlRun.items_new), else_=0)),
+                func.sum(case((is_today, 1), else_=0)),
+            )
+            .where(CrawlRun.started_at >= min(week_ago, today))
+            .group_by(CrawlRun.source_id)
+        ).all()
+        week = {r[0]: r[1] for r in runs}
+        day = {r[0]: r[2] for r in runs}
+        runs_today = {r[0]: r[3] for r in runs}
     df = _frame(
         rows,
         [

@@ -189,6 +189,20 @@ def test_source_health_flags_the_failing_source(seeded_db: Database) -> None:
     assert health.loc["demo_gbk_board", "health"] == "故障"
     assert health.loc["demo_board", "health"] == "正常"
     assert health.loc["demo_board", "per_day_7d"] > 0
+    # The three run figures against a plain count of the crawl runs.
+    from datetime import timedelta
+
+    from core.clock import ensure_utc
+    from core.models import CrawlRun, Source
+
+    today, week_ago = data.local_midnight(NOW), NOW - timedelta(days=7)
+    with seeded_db.session() as s:
+        runs = s.execute(select(Source.key, CrawlRun.started_at, CrawlRun.items_new).join(Source)).all()
+    for key in health.index:
+        mine = [(ensure_utc(at), new) for k, at, new in runs if k == key]
+        assert health.loc[key, "items_today"] == sum(n for at, n in mine if at >= today)
+        assert health.loc[key, "runs_today"] == sum(1 for at, _ in mine if at >= today)
+        assert health.loc[key, "per_day_7d"] == round(sum(n for at, n in mine if at >= week_ago) / 7, 1)
     daily = data.source_daily(seeded_db, NOW)
     assert daily["day"].nunique() == 14
 
