@@ -258,8 +258,17 @@ def _trend(trend: list[Any]) -> charts.Figure:
         [trace],
         height=260,
         legend=False,
-        layout={"xaxis": {"tickformat": "%m-%d"}, "yaxis": {"tickformat": ",d"}},
+        layout={"xaxis": {"tickformat": "%m-%d"}, "yaxis": _count_axis(max(p[1] for p in points))},
     )
+
+
+def _count_axis(peak: int) -> dict[str, Any]:
+    """Whole-number ticks: for small counts Plotly's automatic ticks fall between integers (0.2, 0.4 ...),
+    which ",d" then prints as repeated 0s and 1s."""
+    axis: dict[str, Any] = {"tickformat": ",d"}
+    if peak <= 10:
+        axis.update(tick0=0, dtick=1 if peak <= 5 else 2)
+    return axis
 
 
 def event_view(event_id: int) -> tuple[Any, ...]:

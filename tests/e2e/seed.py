@@ -18,6 +18,7 @@ from sqlalchemy import select
 from core.catalog import sync_reference_data
 from core.clock import FixedClock, to_local
 from core.db import Database
+from core.levels import Level
 from core.models import (
     Alert,
     AuditLog,
@@ -571,7 +572,7 @@ def seed(db: Database, config: AppConfig, now: datetime, *, items: int = 600, rn
             s.add(alert)
             s.flush()
             info.alerts[key] = alert.id
-            audit(s, opened, "system", "alert.open", "alert", alert.id, f"事件风险达到{level}级")
+            audit(s, opened, "system", "alert.open", "alert", alert.id, f"事件风险达到{Level(level).label}")
             if state != "triggered":
                 audit(
                     s,
