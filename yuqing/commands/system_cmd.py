@@ -11,9 +11,10 @@ from typing import Any
 
 import typer
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
 from core.catalog import sync_reference_data
-from core.clock import SystemClock
+from core.clock import SystemClock, ensure_utc
 from core.errors import InputError
 from core.migrate import upgrade
 from core.models import ROLES, Item, ItemAnalysis, Source, User
@@ -247,8 +248,6 @@ def register(app: typer.Typer) -> None:
 
 
 def _iso(value: datetime | None) -> str | None:
-    from core.clock import ensure_utc
-
     return ensure_utc(value).isoformat() if value else None
 
 
@@ -295,6 +294,4 @@ def _item_record(item: Item, source_key: str, analysis: ItemAnalysis | None) -> 
 
 def _safe_url(url: str) -> str:
     """A database URL with any password hidden."""
-    from sqlalchemy.engine import make_url
-
     return make_url(url).render_as_string(hide_password=True)
