@@ -9,7 +9,6 @@ dies, so a standby takes over without waiting for an expiry.
 from __future__ import annotations
 
 import logging
-import os
 import socket
 import zlib
 from datetime import timedelta
@@ -21,6 +20,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from core.clock import Clock, ensure_utc
 from core.db import Database
 from core.models import SchedulerLock
+from core.processes import pid_alive
 
 logger = logging.getLogger(__name__)
 
@@ -112,18 +112,7 @@ def holder_is_dead_here(holder: str) -> bool:
     parts = holder.split(":")
     if len(parts) < 3 or parts[0] != socket.gethostname() or not parts[1].isdigit():
         return False
-    try:
-        os.kill(int(parts[1]), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False  # alive, owned by another user
-    status = f"/proc/{parts[1]}/status"
-    try:
-        with open(status, encoding="ascii", errors="replace") as fh:
-            return "\nState:\tZ" in fh.read()  # a zombie will never renew either
-    except OSError:
-        return False
+    return not pid_alive(int(parts[1]))
 
 
 class AdvisoryLock:

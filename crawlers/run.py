@@ -29,6 +29,7 @@ from core.clock import Clock, SystemClock
 from core.db import Database
 from core.errors import ConfigError
 from core.models import CrawlRun, Item, Source
+from core.processes import pid_alive
 from core.settings import AppConfig, SourceConfig, load_config
 from crawlers.context import CrawlContext, PreviewSink
 from crawlers.departments import DepartmentMatcher
@@ -91,18 +92,6 @@ def _quiet_libraries(level: str) -> None:
         # Scrapy's INFO lines repeat what crawl_runs records; its warnings and errors still show.
         for noisy in ("scrapy", "trafilatura", "htmldate", "protego", "filelock", "py.warnings"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
-
-
-def pid_alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def ensure_source_row(db: Database, source: SourceConfig, clock: Clock) -> None:

@@ -29,8 +29,9 @@ from sqlalchemy import func, select
 from core.clock import Clock, ensure_utc
 from core.db import Database
 from core.models import CrawlRun, Source
+from core.processes import pid_alive
 from core.settings import AppConfig
-from crawlers.run import ensure_source_row, pid_alive
+from crawlers.run import ensure_source_row
 from yuqing.crawlproc import KILL_GRACE_SECONDS, CrawlOutcome
 
 logger = logging.getLogger(__name__)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
@@ -12,6 +11,7 @@ from sqlalchemy import select
 from core.clock import FixedClock
 from core.db import Database
 from core.models import CrawlRun, Source
+from core.processes import pid_alive
 from core.settings import AppConfig
 from yuqing.crawlproc import run_crawl, run_subprocess
 
@@ -31,17 +31,7 @@ def test_hung_process_group_is_killed_at_the_timeout(tmp_path: Path) -> None:
     assert duration < 10 and time.monotonic() - started < 10
     grandchild = int(marker.read_text())
     time.sleep(0.3)
-    assert not _running(grandchild)
-
-
-def _running(pid: int) -> bool:
-    """Alive and not a zombie (an orphan killed here may wait for a reaper that never comes in a container)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    status = Path(f"/proc/{pid}/status")
-    return not (status.exists() and "\nState:\tZ" in status.read_text())
+    assert not pid_alive(grandchild)
 
 
 def test_timeout_closes_the_running_crawl_row_and_counts_a_failure(
