@@ -244,7 +244,7 @@ def weekly_document(data: WeeklyData, *, with_charts: bool = True) -> ReportDocu
                 [
                     str(i),
                     e.title,
-                    level_name_short(e.risk_level),
+                    t.level_name(e.risk_level),
                     e.first_source or "—",
                     str(e.item_count),
                     t.pct(e.sentiment.get("negative", 0) / total if total else None),
@@ -395,10 +395,6 @@ def weekly_document(data: WeeklyData, *, with_charts: bool = True) -> ReportDocu
     return doc
 
 
-def level_name_short(level: int) -> str:
-    return t.level_name(level)
-
-
 def daily_document(data: DailyData, *, with_charts: bool = True) -> ReportDocument:
     period = data.period
     issued = to_local(data.generated_at).date()
@@ -451,7 +447,7 @@ def daily_document(data: DailyData, *, with_charts: bool = True) -> ReportDocume
             [
                 str(i),
                 e.title,
-                level_name_short(e.risk_level),
+                t.level_name(e.risk_level),
                 e.first_source or "—",
                 format_local(e.first_seen_at),
                 str(e.item_count),
@@ -477,7 +473,7 @@ def daily_document(data: DailyData, *, with_charts: bool = True) -> ReportDocume
     if data.open_alerts:
         rows = [
             [
-                level_name_short(a.level),
+                t.level_name(a.level),
                 a.title,
                 format_local(a.opened_at),
                 t.ALERT_STATES.get(a.state_then, a.state_then),
