@@ -181,8 +181,7 @@ class YuqingScheduler:
         if ctx.config.settings.scrapyd_nodes:
             # Crawls run on the Scrapyd nodes (whose max_proc limits them); here a crawl only waits for its
             # job, so it must not hold up the other jobs for a thread.
-            crawls = sum(1 for spec in self.specs if spec.name.startswith("crawl:"))
-            max_workers = max(max_workers, crawls + max_workers)
+            max_workers += sum(1 for spec in self.specs if spec.name.startswith("crawl:"))
         self.max_workers = max_workers
         self._aps: BackgroundScheduler | None = None
         self._stop = threading.Event()

@@ -17,6 +17,7 @@ import typer
 from core.clock import SystemClock
 from core.runtime import JobContext
 from yuqing.context import state
+from yuqing.crawlproc import subprocess_env
 
 logger = logging.getLogger(__name__)
 
@@ -65,14 +66,9 @@ def register(app: typer.Typer) -> None:
         config = cli.config()
         settings = config.settings
         base = [sys.executable, "-m", "yuqing"]
-        env = dict(os.environ)
-        env.update(
-            YUQING_CONFIG_DIR=str(settings.config_dir),
-            YUQING_DATA_DIR=str(settings.data_dir),
-            YUQING_DATABASE_URL=settings.effective_database_url,
-            # config/sources.yaml refers to the demo as ${YUQING_DEMO_URL:-http://127.0.0.1:8765}
-            YUQING_DEMO_URL=f"http://{settings.demo_host}:{settings.demo_port}",
-        )
+        env = subprocess_env(settings)
+        # config/sources.yaml refers to the demo as ${YUQING_DEMO_URL:-http://127.0.0.1:8765}
+        env["YUQING_DEMO_URL"] = f"http://{settings.demo_host}:{settings.demo_port}"
         init = subprocess.run([*base, "init", "--demo-users"], env=env, capture_output=True, text=True)
         if init.returncode != 0:
             typer.echo(init.stdout + init.stderr, err=True)
